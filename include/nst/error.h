@@ -1,0 +1,32 @@
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace nst {
+
+/// What kind of failure an `nst::Error` reports; lets callers pick exit codes and
+/// decide whether a failure belongs to one job or to the whole run.
+enum class ErrorCode {
+  kInvalidOptions,  ///< an option value or combination is not allowed
+  kModelNotFound,   ///< no model file at any of the places looked at
+  kModelInvalid,    ///< the model file could not be loaded or is not VGG19-shaped
+  kImageRead,       ///< an input image is missing, unreadable or not an image
+  kImageWrite,      ///< an output image cannot be encoded or written
+  kNumerical,       ///< the optimisation produced a NaN or infinite loss
+};
+
+/// The one exception type the library throws. Its message is a complete sentence for the
+/// user: it names the file involved and says what went wrong.
+class Error : public std::runtime_error {
+ public:
+  Error(ErrorCode code, const std::string& message) : std::runtime_error(message), code_(code) {}
+
+  /// The kind of failure.
+  ErrorCode code() const { return code_; }
+
+ private:
+  ErrorCode code_;
+};
+
+}  // namespace nst

@@ -1,0 +1,53 @@
+#pragma once
+
+#include <torch/torch.h>
+
+#include <opencv2/core.hpp>
+#include <string>
+#include <vector>
+
+namespace nst {
+
+/// A decoded image, ready for the engine.
+struct Image {
+  torch::Tensor rgb;  ///< [1, 3, H, W] float32, RGB, 0..255, on the CPU
+  cv::Mat alpha;      ///< H×W CV_8UC1 opacity, or empty when the file has none
+};
+
+/// Reads `path` with OpenCV (any format it decodes), honouring EXIF orientation, converting
+/// grey and 16-bit or float images to 8-bit-range RGB, and keeping any alpha channel aside.
+/// When `long_side` > 0 the image is resized so its longer side has that many pixels, keeping
+/// the aspect ratio. Throws `nst::Error(kImageRead)` naming the file and the problem.
+Image load_image(const std::string& path, int64_t long_side);
+
+/// Decodes an image already in memory; `name` is used in error messages only.
+Image decode_image(const std::vector<unsigned char>& bytes, const std::string& name,
+                   int64_t long_side);
+
+/// Size (width, height) that fits `width`×`height` to a longer side of `long_side`.
+cv::Size fit_long_side(int width, int height, int64_t long_side);
+
+/// The extensions `save_image` writes (lower case, without the dot).
+const std::vector<std::string>& writable_extensions();
+
+/// Whether an output with this path's extension can carry an alpha channel (PNG, TIFF, WebP).
+bool keeps_alpha(const std::string& path);
+
+/// Checks, before any work, that `path` has a writable extension, is not a folder, and lies in
+/// a folder that exists and accepts new files. Throws `nst::Error(kImageWrite)` otherwise.
+void check_output_path(const std::string& path);
+
+/// Encodes `image` as `rgb` plus its alpha (when the format keeps it) by the extension of
+/// `path` and writes it atomically: to a temporary file in the same folder, then renamed into
+/// place, so that a failure never leaves a partial file nor touches an existing one. Throws
+/// `nst::Error(kImageWrite)`.
+void save_image(const std::string& path, const torch::Tensor& rgb, const cv::Mat& alpha = {});
+
+/// [1, 3, H, W] float RGB 0..255 → H×W CV_8UC3 BGR (rounded, clamped).
+cv::Mat tensor_to_bgr8(const torch::Tensor& rgb);
+
+/// H×W 3-channel BGR mat of any depth, with `scale` mapping its values to 0..255 →
+/// [1, 3, H, W] float32 RGB.
+torch::Tensor bgr_to_tensor(const cv::Mat& bgr, double scale = 1.0);
+
+}  // namespace nst

@@ -1,0 +1,22 @@
+#pragma once
+
+#include <torch/torch.h>
+
+namespace nst {
+
+/// Gram matrix of a feature map: G = F·Fᵀ / (H·W), with F the [C, H·W] view of a
+/// [1, C, H, W] (or [C, H, W]) tensor. Returns [C, C].
+torch::Tensor gram_matrix(const torch::Tensor& features);
+
+/// Content loss: mean((F − P)²) over all elements.
+torch::Tensor content_loss(const torch::Tensor& features, const torch::Tensor& target);
+
+/// Style loss of one layer from Gram matrices: mean((G − A)²).
+torch::Tensor style_loss(const torch::Tensor& gram, const torch::Tensor& target_gram);
+
+/// mean((gram_matrix(features) − target_gram)²) as one autograd node. Same value and gradient as
+/// `style_loss(gram_matrix(features), target_gram)`, but its backward is a single matrix product
+/// (∂L/∂F = 4·(G − A)·F / (C²·H·W), using G's symmetry) where autograd's generic one needs two.
+torch::Tensor gram_style_loss(const torch::Tensor& features, const torch::Tensor& target_gram);
+
+}  // namespace nst

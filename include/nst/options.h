@@ -1,0 +1,66 @@
+#pragma once
+
+#include <torch/arg.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace nst {
+
+/// Every setting of the style-transfer algorithm, with its default and unit. Setters chain:
+/// `StyleTransferOptions().iterations(200).style_weight(1e-1)`.
+///
+/// Pixel-valued settings are in RGB 0..255 units, the units of the image being optimised,
+/// whatever normalisation the model applies internally.
+struct StyleTransferOptions {
+  /// Long side, in pixels, the content image is resized to (aspect ratio kept). Default 512.
+  TORCH_ARG(int64_t, size) = 512;
+  /// Long side, in pixels, of the style image; 0 means the same as `size`. Default 0.
+  TORCH_ARG(int64_t, style_size) = 0;
+  /// VGG19 layers whose feature maps the content loss compares. Default {relu4_2}.
+  TORCH_ARG(std::vector<std::string>, content_layers) = {"relu4_2"};
+  /// VGG19 layers whose Gram matrices the style loss compares. Default relu1_1 … relu5_1.
+  TORCH_ARG(std::vector<std::string>, style_layers) =
+      {"relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"};
+  /// Weight of each style layer, in the order of `style_layers`; empty means 1/n each.
+  TORCH_ARG(std::vector<double>, style_layer_weights) = {};
+  /// Multiplier of the content loss in the total loss. Default 1e3.
+  TORCH_ARG(double, content_weight) = 1e3;
+  /// Multiplier of the style loss in the total loss. Default 1e-2.
+  TORCH_ARG(double, style_weight) = 1e-2;
+  /// Number of Adam steps. Default 500.
+  TORCH_ARG(int64_t, iterations) = 500;
+  /// Adam learning rate, in pixel units (0..255). Default 5.
+  TORCH_ARG(double, learning_rate) = 5.0;
+  /// Adam's decay of the first-moment estimate. Default 0.99.
+  TORCH_ARG(double, beta1) = 0.99;
+  /// Adam's decay of the second-moment estimate. Default 0.999.
+  TORCH_ARG(double, beta2) = 0.999;
+  /// Adam's epsilon, in units of the loss gradient per pixel. Default 1e-8: at the seed's 0.1
+  /// it would damp every step whose gradient is small (weaker weights, other weight sources).
+  TORCH_ARG(double, epsilon) = 1e-8;
+  /// Seed of LibTorch's random generator, so runs are repeatable. Default 0.
+  TORCH_ARG(uint64_t, seed) = 0;
+
+ public:
+  /// The settings of a named preset: "default" (the defaults above) or "seed" (the seed
+  /// tutorial step for step: content relu5_2, 1000 iterations). Throws `nst::Error` for an
+  /// unknown name.
+  static StyleTransferOptions preset(const std::string& name);
+
+  /// Names accepted by `preset()`.
+  static const std::vector<std::string>& preset_names();
+
+  /// One line per preset saying what it sets, for `--help`.
+  static std::string describe_presets();
+
+  /// Every layer name the losses may use exists, weights are finite and non-negative, counts
+  /// match, and Adam's settings are in range. Throws `nst::Error(kInvalidOptions)` otherwise.
+  void validate() const;
+
+  /// The style weight of each style layer: `style_layer_weights`, or 1/n each when empty.
+  std::vector<double> effective_style_layer_weights() const;
+};
+
+}  // namespace nst

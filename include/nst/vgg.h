@@ -1,0 +1,75 @@
+#pragma once
+
+#include <torch/torch.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace nst {
+
+/// How a model wants its input: the engine always holds RGB pixels in 0..255 and the
+/// extractor turns them into `(pixel[order] * scale - mean) / std` before the first layer.
+struct InputConvention {
+  bool bgr = false;                 ///< swap to BGR channel order (Caffe weights)
+  double scale = 1.0 / 255.0;       ///< multiplier applied to 0..255 pixels
+  std::vector<double> mean{0, 0, 0};  ///< per channel, after scaling, in the model's order
+  std::vector<double> std{1, 1, 1};   ///< per channel, after scaling, in the model's order
+};
+
+/// VGG19's feature layers loaded from a TorchScript file, run by layer name.
+///
+/// The file is checked to be VGG19-shaped (16 3×3 convolutions with VGG19's channel counts
+/// and 5 pools, in VGG19's order). Its weights are held as constant tensors: no parameter
+/// gradient is ever computed, while gradients still flow to the input image.
+class FeatureExtractor {
+ public:
+  /// The 37 canonical layer names, in order: conv1_1, relu1_1, conv1_2, …, relu5_4, pool5.
+  static const std::vector<std::string>& layer_names();
+
+  /// Position of `name` in `layer_names()`, or -1 if it is not a VGG19 layer name.
+  static int layer_index(const std::string& name);
+
+  /// Loads and checks the model at `path`, putting its weights on `device`. Throws
+  /// `nst::Error(kModelInvalid)` naming the file and what is wrong with it.
+  static FeatureExtractor load(const std::string& path, torch::Device device);
+
+  /// Runs `rgb255` ([1, 3, H, W], RGB, 0..255) through the network only as deep as the deepest
+  /// of `layers` and returns the feature map of each requested layer by name.
+  std::map<std::string, torch::Tensor> extract(const torch::Tensor& rgb255,
+                                               const std::vector<std::string>& layers) const;
+
+  /// Index of the deepest of `layers` (the last layer `extract` would run).
+  static int deepest_layer(const std::vector<std::string>& layers);
+
+  /// The input convention read from the model file.
+  const InputConvention& input_convention() const { return convention_; }
+
+  /// Device the weights live on.
+  torch::Device device() const { return device_; }
+
+  /// The model file this was loaded from.
+  const std::string& path() const { return path_; }
+
+ private:
+  enum class Kind { kConv, kRelu, kPool };
+  struct Layer {
+    Kind kind;
+    torch::Tensor weight;  // convolutions only
+    torch::Tensor bias;    // convolutions only
+  };
+
+  FeatureExtractor(std::string path, torch::Device device)
+      : path_(std::move(path)), device_(device) {}
+
+  torch::Tensor normalise(const torch::Tensor& rgb255) const;
+
+  std::string path_;
+  torch::Device device_;
+  InputConvention convention_;
+  torch::Tensor mean_;  // [1, 3, 1, 1] on device_
+  torch::Tensor std_;   // [1, 3, 1, 1] on device_
+  std::vector<Layer> layers_;
+};
+
+}  // namespace nst

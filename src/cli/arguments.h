@@ -1,0 +1,44 @@
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <string>
+#include <vector>
+
+#include "nst/options.h"
+
+namespace nst::cli {
+
+/// Everything the command line says, as typed. Algorithm settings are turned into
+/// `StyleTransferOptions` by `resolve_options`, which lets explicit flags override the preset.
+struct CliOptions {
+  std::string content;
+  std::string style;
+  std::string output;
+  std::string model;
+  std::string preset = "default";
+  std::string device = "auto";
+  int threads = 0;  // 0: all cores
+  int print_every = 0;  // 0: about every tenth of the run
+  bool quiet = false;
+  bool verbose = false;
+
+  // Overrides of the preset; only those given on the command line are applied.
+  int64_t size = 0;
+  int64_t style_size = 0;
+  int64_t iterations = 0;
+  double learning_rate = 0;
+  double content_weight = 0;
+  double style_weight = 0;
+  std::vector<std::string> content_layers;
+  std::vector<std::string> style_layers;
+  uint64_t seed = 0;
+};
+
+/// Declares every flag of `nst` on `app`, storing values into `options`.
+void add_arguments(CLI::App& app, CliOptions& options);
+
+/// The preset named by `--preset` with every explicitly given flag applied on top.
+/// Throws `nst::Error(kInvalidOptions)` for an unknown preset or invalid values.
+StyleTransferOptions resolve_options(const CLI::App& app, const CliOptions& options);
+
+}  // namespace nst::cli

@@ -1,0 +1,56 @@
+#include "nst/losses.h"
+
+#include <torch/autograd.h>
+
+namespace nst {
+namespace {
+
+// [1, C, H, W] or [C, H, W] → [C, H·W].
+torch::Tensor flatten_channels(const torch::Tensor& features) {
+  const int64_t channels = features.size(features.dim() - 3);
+  return features.reshape({channels, -1});
+}
+
+class GramStyleLoss : public torch::autograd::Function<GramStyleLoss> {
+ public:
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& features,
+                               const torch::Tensor& target_gram) {
+    const auto flat = flatten_channels(features);
+    const auto difference = torch::mm(flat, flat.t()).div_(flat.size(1)).sub_(target_gram);
+    ctx->save_for_backward({features, difference});
+    return difference.square().mean();
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grad_output) {
+    const auto saved = ctx->get_saved_variables();
+    const auto& features = saved[0];
+    const auto& difference = saved[1];
+    const auto flat = flatten_channels(features);
+    const double channels = static_cast<double>(flat.size(0));
+    const double scale = 4.0 / (channels * channels * static_cast<double>(flat.size(1)));
+    auto grad = torch::mm(difference, flat).mul_(grad_output[0] * scale);
+    return {grad.view(features.sizes()), torch::Tensor()};
+  }
+};
+
+}  // namespace
+
+torch::Tensor gram_matrix(const torch::Tensor& features) {
+  const auto flat = flatten_channels(features);
+  return torch::mm(flat, flat.t()) / flat.size(1);
+}
+
+torch::Tensor content_loss(const torch::Tensor& features, const torch::Tensor& target) {
+  return torch::mse_loss(features, target);
+}
+
+torch::Tensor style_loss(const torch::Tensor& gram, const torch::Tensor& target_gram) {
+  return torch::mse_loss(gram, target_gram);
+}
+
+torch::Tensor gram_style_loss(const torch::Tensor& features, const torch::Tensor& target_gram) {
+  return GramStyleLoss::apply(features, target_gram);
+}
+
+}  // namespace nst

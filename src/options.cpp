@@ -1,0 +1,97 @@
+#include "nst/options.h"
+
+#include <cmath>
+#include <sstream>
+
+#include "nst/error.h"
+#include "nst/vgg.h"
+
+namespace nst {
+namespace {
+
+[[noreturn]] void invalid(const std::string& why) { throw Error(ErrorCode::kInvalidOptions, why); }
+
+void check_layers(const std::vector<std::string>& layers, const char* what) {
+  if (layers.empty()) invalid(std::string("no ") + what + " layers given");
+  for (const auto& name : layers) {
+    if (FeatureExtractor::layer_index(name) < 0) {
+      invalid(std::string("unknown ") + what + " layer '" + name +
+              "'; VGG19 layers are named conv1_1, relu1_1, conv1_2, … relu5_4, pool1 … pool5");
+    }
+  }
+}
+
+void check_non_negative(double value, const char* what) {
+  if (!std::isfinite(value) || value < 0) {
+    invalid(std::string(what) + " must be a finite number >= 0, not " + std::to_string(value));
+  }
+}
+
+}  // namespace
+
+StyleTransferOptions StyleTransferOptions::preset(const std::string& name) {
+  if (name == "default") return StyleTransferOptions();
+  if (name == "seed") {
+    // The seed tutorial (Keras VGG19 block5_conv2 / blockN_conv1 are relu5_2 / reluN_1).
+    return StyleTransferOptions()
+        .size(512)
+        .content_layers({"relu5_2"})
+        .style_layers({"relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"})
+        .style_layer_weights({})
+        .content_weight(1e3)
+        .style_weight(1e-2)
+        .iterations(1000)
+        .learning_rate(5.0)
+        .beta1(0.99)
+        .beta2(0.999)
+        .epsilon(0.1);
+  }
+  std::string known;
+  for (const auto& n : preset_names()) known += (known.empty() ? "" : ", ") + n;
+  invalid("unknown preset '" + name + "'; known presets: " + known);
+}
+
+const std::vector<std::string>& StyleTransferOptions::preset_names() {
+  static const std::vector<std::string> names = {"default", "seed"};
+  return names;
+}
+
+std::string StyleTransferOptions::describe_presets() {
+  return "  default: content relu4_2, style relu1_1..relu5_1 (1/5 each), weights 1e3/1e-2,\n"
+         "           Adam lr 5, beta1 0.99, beta2 0.999, eps 1e-8, 500 iterations, size 512\n"
+         "  seed:    the seed tutorial: content relu5_2, style relu1_1..relu5_1 (1/5 each),\n"
+         "           weights 1e3/1e-2, Adam lr 5, beta1 0.99, beta2 0.999, eps 0.1,\n"
+         "           1000 iterations, size 512\n";
+}
+
+void StyleTransferOptions::validate() const {
+  if (size_ < 16) invalid("size must be at least 16 pixels, not " + std::to_string(size_));
+  if (style_size_ != 0 && style_size_ < 16) {
+    invalid("style size must be 0 (same as size) or at least 16 pixels, not " +
+            std::to_string(style_size_));
+  }
+  check_layers(content_layers_, "content");
+  check_layers(style_layers_, "style");
+  if (!style_layer_weights_.empty() && style_layer_weights_.size() != style_layers_.size()) {
+    invalid("got " + std::to_string(style_layer_weights_.size()) + " style layer weights for " +
+            std::to_string(style_layers_.size()) + " style layers");
+  }
+  for (double w : style_layer_weights_) check_non_negative(w, "a style layer weight");
+  check_non_negative(content_weight_, "the content weight");
+  check_non_negative(style_weight_, "the style weight");
+  if (iterations_ < 1) invalid("iterations must be at least 1");
+  if (!std::isfinite(learning_rate_) || learning_rate_ <= 0) {
+    invalid("the learning rate must be a finite number > 0");
+  }
+  if (!(beta1_ >= 0 && beta1_ < 1) || !(beta2_ >= 0 && beta2_ < 1)) {
+    invalid("Adam's betas must lie in [0, 1)");
+  }
+  if (!std::isfinite(epsilon_) || epsilon_ <= 0) invalid("Adam's epsilon must be > 0");
+}
+
+std::vector<double> StyleTransferOptions::effective_style_layer_weights() const {
+  if (!style_layer_weights_.empty()) return style_layer_weights_;
+  return std::vector<double>(style_layers_.size(), 1.0 / static_cast<double>(style_layers_.size()));
+}
+
+}  // namespace nst

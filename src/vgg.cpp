@@ -1,0 +1,217 @@
+#include "nst/vgg.h"
+
+#include <torch/script.h>
+
+#include <array>
+#include <sstream>
+
+#include "nst/error.h"
+
+namespace nst {
+namespace {
+
+// Output channels of VGG19's 16 convolutions, block by block (2, 2, 4, 4, 4).
+constexpr std::array<int64_t, 16> kConvChannels = {64,  64,  128, 128, 256, 256, 256, 256,
+                                                   512, 512, 512, 512, 512, 512, 512, 512};
+constexpr std::array<int, 5> kConvsPerBlock = {2, 2, 4, 4, 4};
+
+std::vector<std::string> make_layer_names() {
+  std::vector<std::string> names;
+  for (size_t block = 0; block < kConvsPerBlock.size(); ++block) {
+    const std::string b = std::to_string(block + 1);
+    for (int conv = 1; conv <= kConvsPerBlock[block]; ++conv) {
+      names.push_back("conv" + b + "_" + std::to_string(conv));
+      names.push_back("relu" + b + "_" + std::to_string(conv));
+    }
+    names.push_back("pool" + b);
+  }
+  return names;
+}
+
+[[noreturn]] void fail(const std::string& path, const std::string& why) {
+  throw Error(ErrorCode::kModelInvalid, "model '" + path + "' " + why);
+}
+
+// The first line of a c10::Error's message: the rest is a C++ backtrace.
+std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
+
+std::string type_name(const torch::jit::Module& module) {
+  return module.type()->name() ? module.type()->name()->name() : std::string("?");
+}
+
+InputConvention read_convention(const torch::jit::Module& root, const std::string& path) {
+  for (const char* attribute : {"input_order", "input_scale", "input_mean", "input_std"}) {
+    if (!root.hasattr(attribute)) {
+      fail(path, std::string("does not say its input convention (no attribute '") + attribute +
+                     "'); export it with scripts/export_vgg19.py");
+    }
+  }
+  InputConvention convention;
+  const std::string order = root.attr("input_order").toStringRef();
+  if (order != "RGB" && order != "BGR") {
+    fail(path, "has input_order '" + order + "'; expected RGB or BGR");
+  }
+  convention.bgr = order == "BGR";
+  convention.scale = root.attr("input_scale").toDouble();
+  convention.mean = root.attr("input_mean").toDoubleVector();
+  convention.std = root.attr("input_std").toDoubleVector();
+  if (convention.mean.size() != 3 || convention.std.size() != 3) {
+    fail(path, "has input_mean/input_std that are not 3 values each");
+  }
+  for (double s : convention.std) {
+    if (!(s > 0)) fail(path, "has a non-positive input_std value");
+  }
+  return convention;
+}
+
+std::string describe_found(const std::vector<int64_t>& conv_channels, int pools) {
+  std::ostringstream out;
+  out << "found " << conv_channels.size() << " convolutions";
+  if (!conv_channels.empty()) {
+    out << " (output channels";
+    for (int64_t c : conv_channels) out << ' ' << c;
+    out << ')';
+  }
+  out << " and " << pools << " pools";
+  return out.str();
+}
+
+}  // namespace
+
+const std::vector<std::string>& FeatureExtractor::layer_names() {
+  static const std::vector<std::string> names = make_layer_names();
+  return names;
+}
+
+int FeatureExtractor::layer_index(const std::string& name) {
+  const auto& names = layer_names();
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (names[i] == name) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+int FeatureExtractor::deepest_layer(const std::vector<std::string>& layers) {
+  int deepest = -1;
+  for (const auto& name : layers) deepest = std::max(deepest, layer_index(name));
+  return deepest;
+}
+
+FeatureExtractor FeatureExtractor::load(const std::string& path, torch::Device device) {
+  torch::jit::Module root;
+  try {
+    root = torch::jit::load(path, torch::kCPU);
+  } catch (const c10::Error& error) {
+    fail(path, "could not be loaded as TorchScript: " + first_line(error.what()));
+  } catch (const std::exception& error) {
+    fail(path, std::string("could not be loaded as TorchScript: ") + error.what());
+  }
+
+  FeatureExtractor extractor(path, device);
+  extractor.convention_ = read_convention(root, path);
+
+  // Our export wraps the layers in a `features` submodule; a bare Sequential is accepted too.
+  const torch::jit::Module sequence =
+      root.hasattr("features") ? root.attr("features").toModule() : root;
+
+  std::vector<int64_t> conv_channels;
+  int pools = 0;
+  bool shape_ok = true;
+  int64_t in_channels = 3;
+  for (const auto& child : sequence.children()) {
+    const std::string type = type_name(child);
+    if (type == "Conv2d") {
+      const auto weight = child.attr("weight").toTensor();
+      const size_t n = conv_channels.size();
+      conv_channels.push_back(weight.dim() == 4 ? weight.size(0) : -1);
+      shape_ok = shape_ok && n < kConvChannels.size() && weight.dim() == 4 &&
+                 weight.size(0) == kConvChannels[n] && weight.size(1) == in_channels &&
+                 weight.size(2) == 3 && weight.size(3) == 3;
+      in_channels = conv_channels.back();
+      const auto bias = child.attr("bias");
+      Layer layer{Kind::kConv, weight.detach(), bias.isTensor() ? bias.toTensor().detach() : at::Tensor()};
+      extractor.layers_.push_back(layer);
+    } else if (type == "ReLU") {
+      extractor.layers_.push_back({Kind::kRelu, {}, {}});
+    } else if (type == "MaxPool2d") {
+      ++pools;
+      extractor.layers_.push_back({Kind::kPool, {}, {}});
+    } else {
+      fail(path, "is not VGG19-shaped: it has a layer of type '" + type +
+                     "'; expected only Conv2d, ReLU and MaxPool2d");
+    }
+  }
+
+  // The kinds must also come in VGG19's order, which makes the canonical names line up.
+  const auto& names = layer_names();
+  if (shape_ok && extractor.layers_.size() == names.size()) {
+    for (size_t i = 0; i < names.size(); ++i) {
+      const Kind expected = names[i][0] == 'c' ? Kind::kConv
+                            : names[i][0] == 'r' ? Kind::kRelu
+                                                 : Kind::kPool;
+      shape_ok = shape_ok && extractor.layers_[i].kind == expected;
+    }
+  } else {
+    shape_ok = false;
+  }
+  if (!shape_ok || conv_channels.size() != kConvChannels.size() || pools != 5) {
+    fail(path, "is not VGG19-shaped: " + describe_found(conv_channels, pools) +
+                   "; expected 16 3x3 convolutions (64 64 | 128 128 | 256 x4 | 512 x4 | 512 x4) "
+                   "each followed by a ReLU, and a max pool after each block");
+  }
+
+  for (size_t i = 0; i < extractor.layers_.size(); ++i) {
+    auto& layer = extractor.layers_[i];
+    if (layer.kind != Kind::kConv) continue;
+    if (!torch::isfinite(layer.weight).all().item<bool>() ||
+        (layer.bias.defined() && !torch::isfinite(layer.bias).all().item<bool>())) {
+      fail(path, "has NaN or infinite weights in layer " + names[i]);
+    }
+    layer.weight = layer.weight.to(device, torch::kFloat32).contiguous();
+    if (layer.bias.defined()) layer.bias = layer.bias.to(device, torch::kFloat32).contiguous();
+  }
+
+  const auto& c = extractor.convention_;
+  auto to_column = [&](const std::vector<double>& values) {
+    std::vector<float> floats(values.begin(), values.end());
+    return torch::tensor(floats).view({1, 3, 1, 1}).to(device);
+  };
+  extractor.mean_ = to_column(c.mean);
+  extractor.std_ = to_column(c.std);
+  return extractor;
+}
+
+torch::Tensor FeatureExtractor::normalise(const torch::Tensor& rgb255) const {
+  torch::Tensor x = convention_.bgr ? rgb255.flip(1) : rgb255;
+  return (x * convention_.scale - mean_) / std_;
+}
+
+std::map<std::string, torch::Tensor> FeatureExtractor::extract(
+    const torch::Tensor& rgb255, const std::vector<std::string>& layers) const {
+  const int deepest = deepest_layer(layers);
+  TORCH_CHECK(deepest >= 0, "extract() needs at least one VGG19 layer name");
+  std::vector<bool> wanted(layers_.size(), false);
+  for (const auto& name : layers) wanted[layer_index(name)] = true;
+
+  std::map<std::string, torch::Tensor> out;
+  torch::Tensor x = normalise(rgb255.to(device_));
+  const auto& names = layer_names();
+  for (int i = 0; i <= deepest; ++i) {
+    const Layer& layer = layers_[i];
+    switch (layer.kind) {
+      case Kind::kConv:
+        x = torch::conv2d(x, layer.weight, layer.bias, /*stride=*/1, /*padding=*/1);
+        break;
+      case Kind::kRelu:
+        x = torch::relu(x);
+        break;
+      case Kind::kPool:
+        x = torch::max_pool2d(x, /*kernel_size=*/2, /*stride=*/2);
+        break;
+    }
+    if (wanted[i]) out.emplace(names[i], x);
+  }
+  return out;
+}
+
+}  // namespace nst
