@@ -71,14 +71,31 @@ cv::Mat orient_like(const cv::Mat& raw_bgr, const cv::Mat& alpha, const cv::Mat&
   const auto transformed = [](const cv::Mat& m, int t) {
     cv::Mat out;
     switch (t) {
-      case 0: out = m; break;
-      case 1: cv::flip(m, out, 1); break;
-      case 2: cv::rotate(m, out, cv::ROTATE_180); break;
-      case 3: cv::flip(m, out, 0); break;
-      case 4: cv::transpose(m, out); break;
-      case 5: cv::rotate(m, out, cv::ROTATE_90_CLOCKWISE); break;
-      case 6: cv::transpose(m, out); cv::flip(out, out, -1); break;
-      default: cv::rotate(m, out, cv::ROTATE_90_COUNTERCLOCKWISE); break;
+      case 0:
+        out = m;
+        break;
+      case 1:
+        cv::flip(m, out, 1);
+        break;
+      case 2:
+        cv::rotate(m, out, cv::ROTATE_180);
+        break;
+      case 3:
+        cv::flip(m, out, 0);
+        break;
+      case 4:
+        cv::transpose(m, out);
+        break;
+      case 5:
+        cv::rotate(m, out, cv::ROTATE_90_CLOCKWISE);
+        break;
+      case 6:
+        cv::transpose(m, out);
+        cv::flip(out, out, -1);
+        break;
+      default:
+        cv::rotate(m, out, cv::ROTATE_90_COUNTERCLOCKWISE);
+        break;
     }
     return out;
   };
@@ -210,7 +227,8 @@ void check_output_path(const std::string& path) {
   // show up here, and root passes access(2) checks that a later write may still fail.
   std::string probe = (parent / ".nst-write-test-XXXXXX").string();
   const int fd = mkstemp(probe.data());
-  if (fd < 0) write_error(path, "folder '" + parent.string() + "' is not writable: " + std::strerror(errno));
+  if (fd < 0)
+    write_error(path, "folder '" + parent.string() + "' is not writable: " + std::strerror(errno));
   close(fd);
   unlink(probe.c_str());
 }
@@ -239,7 +257,8 @@ void save_image(const std::string& path, const torch::Tensor& rgb, const cv::Mat
   const fs::path folder = target.has_parent_path() ? target.parent_path() : ".";
   std::string temporary = (folder / ("." + target.filename().string() + ".XXXXXX")).string();
   const int fd = mkstemp(temporary.data());
-  if (fd < 0) write_error(path, std::string("cannot create a temporary file: ") + std::strerror(errno));
+  if (fd < 0)
+    write_error(path, std::string("cannot create a temporary file: ") + std::strerror(errno));
   const auto fail = [&](const std::string& why) {
     close(fd);
     unlink(temporary.c_str());

@@ -29,7 +29,8 @@ class GramStyleLoss : public torch::autograd::Function<GramStyleLoss> {
     const auto flat = flatten_channels(features);
     const double channels = static_cast<double>(flat.size(0));
     const double scale = 4.0 / (channels * channels * static_cast<double>(flat.size(1)));
-    auto grad = torch::mm(difference, flat).mul_(grad_output[0] * scale);
+    // Scaling the small C×C factor instead of the C×(H·W) product saves a pass over memory.
+    const auto grad = torch::mm(difference * (grad_output[0] * scale), flat);
     return {grad.view(features.sizes()), torch::Tensor()};
   }
 };

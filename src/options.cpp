@@ -9,7 +9,9 @@
 namespace nst {
 namespace {
 
-[[noreturn]] void invalid(const std::string& why) { throw Error(ErrorCode::kInvalidOptions, why); }
+[[noreturn]] void invalid(const std::string& why) {
+  throw Error(ErrorCode::kInvalidOptions, why);
+}
 
 void check_layers(const std::vector<std::string>& layers, const char* what) {
   if (layers.empty()) invalid(std::string("no ") + what + " layers given");

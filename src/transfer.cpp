@@ -88,9 +88,9 @@ TransferResult StyleTransfer::run(const torch::Tensor& content_rgb255, const Sty
     event.content_loss = loss.content.item<double>();
     event.style_loss = loss.style.item<double>();
     if (!std::isfinite(event.loss)) {
-      throw Error(ErrorCode::kNumerical,
-                  "the loss became " + std::to_string(event.loss) + " at iteration " +
-                      std::to_string(iteration) + "; try a lower learning rate or weights");
+      throw Error(ErrorCode::kNumerical, "the loss became " + std::to_string(event.loss) +
+                                             " at iteration " + std::to_string(iteration) +
+                                             "; try a lower learning rate or weights");
     }
     // The loss was measured on the image before this step, so that is the one to keep.
     if (event.loss < result.loss) {

@@ -33,7 +33,9 @@ std::vector<std::string> make_layer_names() {
 }
 
 // The first line of a c10::Error's message: the rest is a C++ backtrace.
-std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
+std::string first_line(const std::string& text) {
+  return text.substr(0, text.find('\n'));
+}
 
 std::string type_name(const torch::jit::Module& module) {
   return module.type()->name() ? module.type()->name()->name() : std::string("?");
@@ -129,7 +131,8 @@ FeatureExtractor FeatureExtractor::load(const std::string& path, torch::Device d
                  weight.size(2) == 3 && weight.size(3) == 3;
       in_channels = conv_channels.back();
       const auto bias = child.attr("bias");
-      Layer layer{Kind::kConv, weight.detach(), bias.isTensor() ? bias.toTensor().detach() : at::Tensor()};
+      Layer layer{Kind::kConv, weight.detach(),
+                  bias.isTensor() ? bias.toTensor().detach() : at::Tensor()};
       extractor.layers_.push_back(layer);
     } else if (type == "ReLU") {
       extractor.layers_.push_back({Kind::kRelu, {}, {}});
@@ -146,7 +149,7 @@ FeatureExtractor FeatureExtractor::load(const std::string& path, torch::Device d
   const auto& names = layer_names();
   if (shape_ok && extractor.layers_.size() == names.size()) {
     for (size_t i = 0; i < names.size(); ++i) {
-      const Kind expected = names[i][0] == 'c' ? Kind::kConv
+      const Kind expected = names[i][0] == 'c'   ? Kind::kConv
                             : names[i][0] == 'r' ? Kind::kRelu
                                                  : Kind::kPool;
       shape_ok = shape_ok && extractor.layers_[i].kind == expected;
@@ -188,10 +191,16 @@ torch::Tensor FeatureExtractor::normalise(const torch::Tensor& rgb255) const {
 
 std::map<std::string, torch::Tensor> FeatureExtractor::extract(
     const torch::Tensor& rgb255, const std::vector<std::string>& layers) const {
+  std::vector<bool> wanted(layers_.size(), false);
+  for (const auto& name : layers) {
+    const int index = layer_index(name);
+    if (index < 0) {
+      throw Error(ErrorCode::kInvalidOptions, "'" + name + "' is not a VGG19 layer name");
+    }
+    wanted[static_cast<size_t>(index)] = true;
+  }
   const int deepest = deepest_layer(layers);
   TORCH_CHECK(deepest >= 0, "extract() needs at least one VGG19 layer name");
-  std::vector<bool> wanted(layers_.size(), false);
-  for (const auto& name : layers) wanted[layer_index(name)] = true;
 
   std::map<std::string, torch::Tensor> out;
   torch::Tensor x = normalise(rgb255.to(device_));

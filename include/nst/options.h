@@ -21,8 +21,8 @@ struct StyleTransferOptions {
   /// VGG19 layers whose feature maps the content loss compares. Default {relu4_2}.
   TORCH_ARG(std::vector<std::string>, content_layers) = {"relu4_2"};
   /// VGG19 layers whose Gram matrices the style loss compares. Default relu1_1 … relu5_1.
-  TORCH_ARG(std::vector<std::string>, style_layers) =
-      {"relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"};
+  TORCH_ARG(std::vector<std::string>, style_layers) = {"relu1_1", "relu2_1", "relu3_1", "relu4_1",
+                                                       "relu5_1"};
   /// Weight of each style layer, in the order of `style_layers`; empty means 1/n each.
   TORCH_ARG(std::vector<double>, style_layer_weights) = {};
   /// Multiplier of the content loss in the total loss. Default 1e3.

@@ -33,13 +33,13 @@ using ProgressCallback = std::function<bool(const ProgressEvent&)>;
 
 /// The outcome of `StyleTransfer::run`.
 struct TransferResult {
-  torch::Tensor image;       ///< [1, 3, H, W] RGB 0..255 on the CPU: the lowest-loss image seen
-  int64_t iterations = 0;    ///< steps actually taken
-  double loss = 0;           ///< weighted total loss of `image`
-  double content_loss = 0;   ///< unweighted content loss of `image`
-  double style_loss = 0;     ///< unweighted style loss of `image`
-  double seconds = 0;        ///< wall time of the optimisation
-  bool cancelled = false;    ///< the progress callback stopped the run early
+  torch::Tensor image;      ///< [1, 3, H, W] RGB 0..255 on the CPU: the lowest-loss image seen
+  int64_t iterations = 0;   ///< steps actually taken
+  double loss = 0;          ///< weighted total loss of `image`
+  double content_loss = 0;  ///< unweighted content loss of `image`
+  double style_loss = 0;    ///< unweighted style loss of `image`
+  double seconds = 0;       ///< wall time of the optimisation
+  bool cancelled = false;   ///< the progress callback stopped the run early
 };
 
 /// The optimisation of Gatys et al.: Adam over the output's pixels (RGB, 0..255) from the

@@ -11,8 +11,8 @@ namespace nst {
 /// How a model wants its input: the engine always holds RGB pixels in 0..255 and the
 /// extractor turns them into `(pixel[order] * scale - mean) / std` before the first layer.
 struct InputConvention {
-  bool bgr = false;                 ///< swap to BGR channel order (Caffe weights)
-  double scale = 1.0 / 255.0;       ///< multiplier applied to 0..255 pixels
+  bool bgr = false;                   ///< swap to BGR channel order (Caffe weights)
+  double scale = 1.0 / 255.0;         ///< multiplier applied to 0..255 pixels
   std::vector<double> mean{0, 0, 0};  ///< per channel, after scaling, in the model's order
   std::vector<double> std{1, 1, 1};   ///< per channel, after scaling, in the model's order
 };

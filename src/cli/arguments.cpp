@@ -26,9 +26,9 @@ void add_arguments(CLI::App& app, CliOptions& o) {
       ->required()
       ->check(CLI::ExistingFile);
   app.add_option("-s,--style", o.style, "Style image")->required()->check(CLI::ExistingFile);
-  app.add_option("-o,--output", o.output,
-                 "Output image; its extension picks the format (" +
-                     join(writable_extensions(), ", ") + ")")
+  app.add_option(
+         "-o,--output", o.output,
+         "Output image; its extension picks the format (" + join(writable_extensions(), ", ") + ")")
       ->required();
 
   app.add_option("--preset", o.preset, "Algorithm settings to start from; flags override them")

@@ -17,7 +17,7 @@ struct CliOptions {
   std::string model;
   std::string preset = "default";
   std::string device = "auto";
-  int threads = 0;  // 0: all cores
+  int threads = 0;      // 0: all cores
   int print_every = 0;  // 0: about every tenth of the run
   bool quiet = false;
   bool verbose = false;

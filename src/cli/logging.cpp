@@ -45,9 +45,9 @@ void setup_logging(bool quiet, bool verbose) {
   auto formatter = std::make_unique<spdlog::pattern_formatter>();
   formatter->add_flag<LevelPrefix>('*').set_pattern("nst: %^%*%$%v");
   logger->set_formatter(std::move(formatter));
-  logger->set_level(quiet ? spdlog::level::err
-                          : verbose ? spdlog::level::debug
-                                    : spdlog::level::info);
+  logger->set_level(quiet     ? spdlog::level::err
+                    : verbose ? spdlog::level::debug
+                              : spdlog::level::info);
   spdlog::set_default_logger(logger);
   // OpenCV's own warnings (e.g. about a file it cannot decode) would duplicate our messages.
   cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);

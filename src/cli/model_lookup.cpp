@@ -1,5 +1,6 @@
 #include "cli/model_lookup.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 
@@ -27,9 +28,15 @@ std::vector<std::string> model_candidates(const std::string& executable) {
   fs::path exe = fs::canonical("/proc/self/exe", ec);
   if (ec) exe = fs::absolute(executable, ec);
   const fs::path prefix = exe.parent_path().parent_path();
-  candidates.push_back((prefix / "share/nst/models/vgg19.pt").string());
-  candidates.push_back((prefix / "models/vgg19.pt").string());
-  candidates.push_back((fs::path(NST_SOURCE_DIR) / "models/vgg19.pt").string());
+  for (const fs::path& candidate :
+       {prefix / "share/nst/models/vgg19.pt", prefix / "models/vgg19.pt",
+        fs::path(NST_SOURCE_DIR) / "models/vgg19.pt"}) {
+    // A build folder inside the source tree makes two of these the same file.
+    const std::string path = candidate.lexically_normal().string();
+    if (std::find(candidates.begin(), candidates.end(), path) == candidates.end()) {
+      candidates.push_back(path);
+    }
+  }
   return candidates;
 }
 
@@ -43,15 +50,18 @@ std::string find_model(const std::string& explicit_path, const std::string& exec
   }
   const auto candidates = model_candidates(executable);
   if (const char* env = std::getenv("NST_MODEL"); env && *env && !is_file(env)) {
-    throw Error(ErrorCode::kModelNotFound,
-                std::string("model '") + env + "' (from $NST_MODEL) does not exist or is not a file");
+    throw Error(
+        ErrorCode::kModelNotFound,
+        std::string("model '") + env + "' (from $NST_MODEL) does not exist or is not a file");
   }
   for (const auto& candidate : candidates) {
     if (is_file(candidate)) return candidate;
   }
   std::string looked;
-  for (const auto& candidate : candidates) looked += (looked.empty() ? "'" : ", '") + candidate + "'";
-  throw Error(ErrorCode::kModelNotFound, "no VGG19 model found; looked at " + looked + "; " + kExportHint);
+  for (const auto& candidate : candidates)
+    looked += (looked.empty() ? "'" : ", '") + candidate + "'";
+  throw Error(ErrorCode::kModelNotFound,
+              "no VGG19 model found; looked at " + looked + "; " + kExportHint);
 }
 
 }  // namespace nst::cli

@@ -27,7 +27,9 @@ ProgressDisplay::ProgressDisplay(bool quiet, int print_every, int64_t iterations
       terminal_(isatty(STDERR_FILENO) == 1),
       print_every_(print_every > 0 ? print_every : std::max<int64_t>(1, iterations / 10)) {}
 
-ProgressDisplay::~ProgressDisplay() { finish(); }
+ProgressDisplay::~ProgressDisplay() {
+  finish();
+}
 
 void ProgressDisplay::update(const ProgressEvent& e) {
   if (quiet_) return;
@@ -35,9 +37,10 @@ void ProgressDisplay::update(const ProgressEvent& e) {
   const double eta = per_iteration * static_cast<double>(e.iterations - e.iteration);
   if (!terminal_) {
     if (e.iteration % print_every_ == 0 || e.iteration == e.iterations) {
-      spdlog::info("iteration {}/{}: loss {:.4g} (content {:.4g}, style {:.4g}), {:.3f} s/it, ETA {}",
-                   e.iteration, e.iterations, e.loss, e.content_loss, e.style_loss,
-                   per_iteration, format_duration(eta));
+      spdlog::info(
+          "iteration {}/{}: loss {:.4g} (content {:.4g}, style {:.4g}), {:.3f} s/it, ETA {}",
+          e.iteration, e.iterations, e.loss, e.content_loss, e.style_loss, per_iteration,
+          format_duration(eta));
     }
     return;
   }

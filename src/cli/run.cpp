@@ -30,8 +30,9 @@ torch::Device pick_device(const std::string& requested) {
 }
 
 void set_threads(int requested) {
-  const int threads =
-      requested > 0 ? requested : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  const int threads = requested > 0
+                          ? requested
+                          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   // LibTorch starts with one intra-op thread on some builds; the caller's choice must win.
   torch::set_num_threads(threads);
 }
@@ -79,15 +80,18 @@ int transfer(const CliOptions& cli, const StyleTransferOptions& options,
   display.finish();
 
   save_image(cli.output, result.image, content.alpha);
-  spdlog::info("wrote '{}' ({}x{}) in {:.1f} s: {} iterations, loss {:.4g} (content {:.4g}, "
-               "style {:.4g})",
-               cli.output, result.image.size(3), result.image.size(2), result.seconds,
-               result.iterations, result.loss, result.content_loss, result.style_loss);
+  spdlog::info(
+      "wrote '{}' ({}x{}) in {:.1f} s: {} iterations, loss {:.4g} (content {:.4g}, "
+      "style {:.4g})",
+      cli.output, result.image.size(3), result.image.size(2), result.seconds, result.iterations,
+      result.loss, result.content_loss, result.style_loss);
   return kExitSuccess;
 }
 
 // The first line of an exception's message: LibTorch appends C++ backtraces.
-std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
+std::string first_line(const std::string& text) {
+  return text.substr(0, text.find('\n'));
+}
 
 }  // namespace
 

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Sets nst up on Debian 12: installs the packages it needs (only those missing), builds it in
+# Release under build/, and exports VGG19 with the ImageNet weights to models/vgg19.pt where
+# the network allows, else says so. Safe to run again: it only does what is left.
+#
+#   scripts/setup.sh            # everything
+#   NST_BUILD_DIR=out scripts/setup.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/common.sh
+
+build_dir=${NST_BUILD_DIR:-build}
+packages=(
+  cmake g++ make pkg-config
+  libtorch-dev libopencv-dev libcli11-dev libspdlog-dev libgtest-dev
+  # Without OpenBLAS, Debian's LibTorch falls back to the reference BLAS and the Gram
+  # matrices run about 25 times slower.
+  libopenblas0-openmp
+  python3-torch python3-torchvision
+)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
+    missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  as_root apt-get update
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+else
+  echo "setup: all packages already installed"
+fi
+
+python=$(find_torch_python)
+cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DNST_PYTHON="$python"
+cmake --build "$build_dir" -j"$(nproc)"
+
+if [ -f models/vgg19.pt ]; then
+  echo "setup: models/vgg19.pt already exists"
+else
+  status=0
+  "$python" scripts/export_vgg19.py -o models/vgg19.pt || status=$?
+  if [ "$status" -eq 3 ]; then
+    echo "setup: NOTE: the ImageNet VGG19 weights could not be downloaded (no network access)."
+    echo "setup: nst is built, but real style transfer needs them: see models/README.md."
+  elif [ "$status" -ne 0 ]; then
+    exit "$status"
+  fi
+fi
+echo "setup: done; the nst binary is $build_dir/nst"

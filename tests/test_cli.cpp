@@ -1,0 +1,245 @@
+// End-to-end tests of the `nst` program, run as a subprocess on the random-weight model.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <opencv2/imgcodecs.hpp>
+#include <string>
+#include <vector>
+
+#include "nst/image_io.h"
+#include "test_helpers.h"
+
+namespace nst {
+namespace {
+namespace fs = std::filesystem;
+using test::shell_quote;
+
+class Cli : public testing::Test {
+ protected:
+  void SetUp() override {
+    fs::create_directory(in_);
+    fs::create_directory(out_);
+    test::write_image(content_, test::gradient_image(96, 72));
+    test::write_image(style_, test::stripes_image(64, 64));
+  }
+
+  // Runs nst with `arguments`, without $NST_MODEL unless `environment` sets it.
+  static test::CommandResult nst(const std::string& arguments,
+                                 const std::string& environment = "") {
+    return test::run_command("env -u NST_MODEL " + environment + " " + shell_quote(NST_BINARY) +
+                             " " + arguments);
+  }
+
+  // A complete, quick command line; `output` and `extra` flags are appended.
+  std::string arguments(const std::string& output, const std::string& extra = "",
+                        bool with_model = true) const {
+    return "--content " + shell_quote(content_) + " --style " + shell_quote(style_) + " -o " +
+           shell_quote(output) + " --size 64 --iterations 10 " +
+           (with_model ? "--model " + shell_quote(NST_TEST_MODEL) + " " : "") + extra;
+  }
+
+  // Expects a failed run whose output names `mention`, with nothing left in the output folder
+  // but `remaining`.
+  void expect_failure(const test::CommandResult& result, const std::string& mention,
+                      const std::vector<std::string>& remaining = {}) const {
+    EXPECT_NE(result.exit_code, 0) << result.output;
+    EXPECT_NE(result.output.find(mention), std::string::npos)
+        << "expected '" << mention << "' in:\n"
+        << result.output;
+    EXPECT_EQ(test::list_folder(out_), remaining);
+  }
+
+  test::TempDir dir_;
+  fs::path in_ = dir_.path() / "in";
+  fs::path out_ = dir_.path() / "out";
+  std::string content_ = (in_ / "content.png").string();
+  std::string style_ = (in_ / "style.png").string();
+  std::string output_ = (out_ / "result.png").string();
+};
+
+// Mean absolute difference, in levels, between an output and the content at the same size.
+double difference_from_content(const cv::Mat& output, const std::string& content) {
+  const cv::Mat resized = tensor_to_bgr8(load_image(content, 64).rgb);
+  EXPECT_EQ(resized.size(), output.size());
+  if (resized.size() != output.size()) return 0;
+  cv::Mat difference;
+  cv::absdiff(resized, output, difference);
+  const cv::Scalar mean = cv::mean(difference);
+  return (mean[0] + mean[1] + mean[2]) / 3;
+}
+
+TEST_F(Cli, WritesAPng) {
+  const auto result = nst(arguments(output_));
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  const cv::Mat image = cv::imread(output_, cv::IMREAD_UNCHANGED);
+  ASSERT_FALSE(image.empty()) << result.output;
+  EXPECT_EQ(image.size(), cv::Size(64, 48));  // 96×72 content at long side 64
+  EXPECT_EQ(image.type(), CV_8UC3);
+  EXPECT_GT(difference_from_content(image, content_), 1.0);
+  EXPECT_EQ(test::list_folder(out_), std::vector<std::string>{"result.png"});
+  EXPECT_NE(result.output.find("result.png"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("10/10"), std::string::npos) << "progress expected:\n"
+                                                            << result.output;
+}
+
+TEST_F(Cli, WritesAJpegQuietly) {
+  const std::string output = (out_ / "result.jpg").string();
+  const auto result = nst(arguments(output, "--quiet"));
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_EQ(result.output, "") << "--quiet prints errors only";
+  const cv::Mat image = cv::imread(output, cv::IMREAD_UNCHANGED);
+  ASSERT_FALSE(image.empty());
+  EXPECT_EQ(image.size(), cv::Size(64, 48));
+  EXPECT_EQ(image.channels(), 3);
+  EXPECT_EQ(test::list_folder(out_), std::vector<std::string>{"result.jpg"});
+}
+
+TEST_F(Cli, KeepsTheContentsAlphaInPng) {
+  cv::Mat alpha(72, 96, CV_8UC1);
+  for (int x = 0; x < alpha.cols; ++x) alpha.col(x).setTo(x < 48 ? 255 : 0);
+  cv::Mat bgra;
+  cv::merge(std::vector<cv::Mat>{test::gradient_image(96, 72), alpha}, bgra);
+  test::write_image(content_, bgra);
+
+  const auto result = nst(arguments(output_));
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  const cv::Mat image = cv::imread(output_, cv::IMREAD_UNCHANGED);
+  ASSERT_EQ(image.type(), CV_8UC4);
+  ASSERT_EQ(image.size(), cv::Size(64, 48));
+  std::vector<cv::Mat> planes;
+  cv::split(image, planes);
+  EXPECT_EQ(planes[3].at<uchar>(24, 5), 255);
+  EXPECT_EQ(planes[3].at<uchar>(24, 58), 0);
+}
+
+TEST_F(Cli, MissingContentFile) {
+  const std::string missing = (in_ / "missing.png").string();
+  const auto result =
+      nst("--content " + shell_quote(missing) + " --style " + shell_quote(style_) + " -o " +
+          shell_quote(output_) + " --model " + shell_quote(NST_TEST_MODEL));
+  expect_failure(result, missing);
+}
+
+TEST_F(Cli, ContentThatIsNotAnImage) {
+  const std::string text = (in_ / "x.png").string();
+  test::write_bytes(text, "just some text\n");
+  const auto result =
+      nst("--content " + shell_quote(text) + " --style " + shell_quote(style_) + " -o " +
+          shell_quote(output_) + " --size 64 --model " + shell_quote(NST_TEST_MODEL));
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  expect_failure(result, text);
+}
+
+TEST_F(Cli, MissingModelFile) {
+  const auto result = nst(arguments(output_, "--model /nonexistent.pt", false));
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  expect_failure(result, "/nonexistent.pt");
+}
+
+TEST_F(Cli, MissingModelFromTheEnvironment) {
+  const auto result =
+      nst(arguments(output_, "", false), "NST_MODEL=" + shell_quote("/nonexistent/vgg19.pt"));
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  expect_failure(result, "/nonexistent/vgg19.pt");
+}
+
+TEST_F(Cli, ModelThatIsNotVgg19) {
+  const std::string model = std::string(NST_TEST_BAD_MODELS_DIR) + "/vgg16.pt";
+  const auto result = nst(arguments(output_, "--model " + shell_quote(model), false));
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  expect_failure(result, model);
+  EXPECT_NE(result.output.find("not VGG19-shaped"), std::string::npos) << result.output;
+}
+
+TEST_F(Cli, OutputInAMissingFolder) {
+  const std::string output = (out_ / "missing" / "result.png").string();
+  expect_failure(nst(arguments(output)), output);
+}
+
+TEST_F(Cli, OutputUnderARegularFile) {
+  test::write_bytes((out_ / "plain").string(), "a file, not a folder");
+  const std::string output = (out_ / "plain" / "result.png").string();
+  expect_failure(nst(arguments(output)), output, {"plain"});
+}
+
+TEST_F(Cli, OutputWithAnUnknownExtension) {
+  const std::string output = (out_ / "result.xyz").string();
+  const auto result = nst(arguments(output));
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  expect_failure(result, output);
+}
+
+TEST_F(Cli, RefusesToOverwriteTheContent) {
+  const std::string before = test::read_bytes(content_);
+  const auto result = nst(arguments(content_));
+  expect_failure(result, content_);
+  EXPECT_EQ(test::read_bytes(content_), before);
+  EXPECT_EQ(test::list_folder(in_), (std::vector<std::string>{"content.png", "style.png"}));
+}
+
+TEST_F(Cli, RefusesToOverwriteTheStyle) {
+  const std::string before = test::read_bytes(style_);
+  expect_failure(nst(arguments(style_)), style_);
+  EXPECT_EQ(test::read_bytes(style_), before);
+}
+
+TEST_F(Cli, ExistingOutputIsReplacedOnlyOnSuccess) {
+  test::write_bytes(output_, "previous output");
+  const std::string bad_style = (in_ / "bad_style.png").string();
+  test::write_bytes(bad_style, std::string(200, '\x7f'));
+
+  const auto failed = nst("--content " + shell_quote(content_) + " --style " +
+                          shell_quote(bad_style) + " -o " + shell_quote(output_) +
+                          " --size 64 --iterations 10 --model " + shell_quote(NST_TEST_MODEL));
+  expect_failure(failed, bad_style, {"result.png"});
+  EXPECT_EQ(test::read_bytes(output_), "previous output");
+
+  const auto succeeded = nst(arguments(output_));
+  ASSERT_EQ(succeeded.exit_code, 0) << succeeded.output;
+  EXPECT_EQ(cv::imread(output_).size(), cv::Size(64, 48));
+  EXPECT_EQ(test::list_folder(out_), std::vector<std::string>{"result.png"});
+}
+
+TEST_F(Cli, UnknownLayerName) {
+  const auto result = nst(arguments(output_, "--content-layers relu9_9"));
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  expect_failure(result, "relu9_9");
+}
+
+TEST_F(Cli, BadFlagValues) {
+  for (const std::string flag : {"--size abc", "--size 8", "--device tpu", "--preset fancy",
+                                 "--iterations 0", "--lr -1", "--no-such-flag"}) {
+    SCOPED_TRACE(flag);
+    // Without --size and --iterations, so that each flag is given once.
+    const auto result =
+        nst("--content " + shell_quote(content_) + " --style " + shell_quote(style_) + " -o " +
+            shell_quote(output_) + " --model " + shell_quote(NST_TEST_MODEL) + " " + flag);
+    EXPECT_NE(result.exit_code, 0) << result.output;
+    EXPECT_FALSE(result.output.empty());
+    EXPECT_TRUE(test::list_folder(out_).empty());
+  }
+}
+
+TEST_F(Cli, MissingRequiredOption) {
+  const auto result = nst("--content " + shell_quote(content_) + " --style " + shell_quote(style_));
+  EXPECT_NE(result.exit_code, 0);
+  EXPECT_NE(result.output.find("--output"), std::string::npos) << result.output;
+}
+
+TEST(CliInfo, VersionPrintsTheNameAndVersion) {
+  const auto result = test::run_command(shell_quote(NST_BINARY) + " --version");
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_EQ(result.output.rfind("nst ", 0), 0u) << result.output;
+}
+
+TEST(CliInfo, HelpDescribesTheFlags) {
+  const auto result = test::run_command(shell_quote(NST_BINARY) + " --help");
+  EXPECT_EQ(result.exit_code, 0);
+  for (const char* text : {"--preset", "--content", "--style", "--output", "--model", "seed"}) {
+    EXPECT_NE(result.output.find(text), std::string::npos) << text << " in:\n" << result.output;
+  }
+}
+
+}  // namespace
+}  // namespace nst

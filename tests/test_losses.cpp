@@ -1,0 +1,132 @@
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <functional>
+#include <vector>
+
+#include "nst/losses.h"
+
+namespace nst {
+namespace {
+
+torch::Tensor doubles(std::vector<double> values, torch::IntArrayRef shape) {
+  return torch::tensor(values, torch::kFloat64).reshape(shape);
+}
+
+TEST(GramMatrix, MatchesHandComputedValues) {
+  // Channel 0 = [[1, 2], [3, 4]], channel 1 = [[0, 1], [0, -1]]; H·W = 4.
+  const auto features = doubles({1, 2, 3, 4, 0, 1, 0, -1}, {1, 2, 2, 2});
+  const auto expected = doubles({30.0 / 4, -2.0 / 4, -2.0 / 4, 2.0 / 4}, {2, 2});
+  const auto gram = gram_matrix(features);
+  ASSERT_EQ(gram.sizes(), torch::IntArrayRef({2, 2}));
+  EXPECT_TRUE(torch::allclose(gram, expected)) << gram;
+}
+
+TEST(GramMatrix, DividesByTheNumberOfPositionsNotChannels) {
+  // Two channels over a 2×3 map: 1..6 and all ones; H·W = 6.
+  const auto features = doubles({1, 2, 3, 4, 5, 6, 1, 1, 1, 1, 1, 1}, {1, 2, 2, 3});
+  const auto expected = doubles({91.0 / 6, 21.0 / 6, 21.0 / 6, 1.0}, {2, 2});
+  EXPECT_TRUE(torch::allclose(gram_matrix(features), expected)) << gram_matrix(features);
+}
+
+TEST(GramMatrix, AcceptsAMapWithoutBatchDimension) {
+  torch::manual_seed(1);
+  const auto features = torch::randn({4, 5, 3}, torch::kFloat64);
+  EXPECT_TRUE(torch::allclose(gram_matrix(features), gram_matrix(features.unsqueeze(0))));
+}
+
+TEST(ContentLoss, IsZeroForIdenticalInputs) {
+  torch::manual_seed(2);
+  const auto features = torch::randn({1, 3, 4, 5});
+  EXPECT_EQ(content_loss(features, features.clone()).item<double>(), 0.0);
+}
+
+TEST(ContentLoss, IsTheMeanSquaredDifference) {
+  const auto features = doubles({1, 2, 3, 4, 5, 6}, {1, 2, 1, 3});
+  const auto target = doubles({1, 0, 3, 0, 5, 9}, {1, 2, 1, 3});
+  // Squared differences 0, 4, 0, 16, 0, 9 over 6 elements.
+  EXPECT_DOUBLE_EQ(content_loss(features, target).item<double>(), 29.0 / 6);
+}
+
+TEST(StyleLoss, IsZeroForIdenticalGrams) {
+  torch::manual_seed(3);
+  const auto gram = gram_matrix(torch::randn({1, 6, 4, 4}));
+  EXPECT_EQ(style_loss(gram, gram.clone()).item<double>(), 0.0);
+}
+
+TEST(StyleLoss, IsTheMeanSquaredDifferenceOfGrams) {
+  const auto gram = doubles({1, 2, 3, 4}, {2, 2});
+  const auto target = doubles({1, 0, 0, 0}, {2, 2});
+  EXPECT_DOUBLE_EQ(style_loss(gram, target).item<double>(), (0 + 4 + 9 + 16) / 4.0);
+}
+
+// gram_style_loss(F, A) and style_loss(gram_matrix(F), A), value and ∂/∂F, with the loss scaled
+// by `upstream` so that the custom backward's use of its incoming gradient is exercised too.
+void expect_same_as_composition(const torch::Tensor& base, const torch::Tensor& target,
+                                double upstream, double rtol, double atol,
+                                const std::function<torch::Tensor(const torch::Tensor&)>& view) {
+  const auto fused_input = base.detach().clone().set_requires_grad(true);
+  const auto fused = gram_style_loss(view(fused_input), target);
+  (fused * upstream).backward();
+
+  const auto plain_input = base.detach().clone().set_requires_grad(true);
+  const auto plain = style_loss(gram_matrix(view(plain_input)), target);
+  (plain * upstream).backward();
+
+  EXPECT_TRUE(torch::allclose(fused, plain, rtol, atol))
+      << fused.item<double>() << " vs " << plain.item<double>();
+  ASSERT_TRUE(fused_input.grad().defined());
+  EXPECT_TRUE(torch::allclose(fused_input.grad(), plain_input.grad(), rtol, atol))
+      << "max difference " << (fused_input.grad() - plain_input.grad()).abs().max().item<double>();
+  EXPECT_GT(fused_input.grad().abs().max().item<double>(), 0.0);
+}
+
+const auto identity = [](const torch::Tensor& t) { return t; };
+
+TEST(GramStyleLoss, SameValueAndGradientAsComposition) {
+  torch::manual_seed(4);
+  const auto features = torch::randn({1, 8, 5, 7}, torch::kFloat64);
+  const auto target = gram_matrix(torch::randn({1, 8, 6, 6}, torch::kFloat64));
+  expect_same_as_composition(features, target, 1.0, 1e-10, 1e-12, identity);
+}
+
+TEST(GramStyleLoss, ScalesItsGradientByTheIncomingGradient) {
+  torch::manual_seed(5);
+  const auto features = torch::randn({1, 6, 4, 9}, torch::kFloat64);
+  const auto target = gram_matrix(torch::randn({1, 6, 3, 3}, torch::kFloat64));
+  expect_same_as_composition(features, target, 2.5, 1e-10, 1e-12, identity);
+}
+
+TEST(GramStyleLoss, MatchesInSinglePrecision) {
+  torch::manual_seed(6);
+  const auto features = torch::rand({1, 16, 8, 8}) * 10;
+  const auto target = gram_matrix(torch::rand({1, 16, 8, 8}) * 10);
+  expect_same_as_composition(features, target, 1.0, 1e-4, 1e-6, identity);
+}
+
+TEST(GramStyleLoss, MatchesForMapsWithoutBatchDimension) {
+  torch::manual_seed(7);
+  const auto features = torch::randn({5, 4, 6}, torch::kFloat64);
+  const auto target = gram_matrix(torch::randn({5, 2, 2}, torch::kFloat64));
+  expect_same_as_composition(features, target, 1.0, 1e-10, 1e-12, identity);
+}
+
+TEST(GramStyleLoss, MatchesForNonContiguousFeatures) {
+  torch::manual_seed(8);
+  const auto features = torch::randn({1, 5, 6, 4}, torch::kFloat64);
+  const auto target = gram_matrix(torch::randn({1, 5, 4, 4}, torch::kFloat64));
+  expect_same_as_composition(features, target, 1.0, 1e-10, 1e-12,
+                             [](const torch::Tensor& t) { return t.transpose(2, 3); });
+}
+
+TEST(GramStyleLoss, IsZeroWithZeroGradientAtTheTarget) {
+  torch::manual_seed(9);
+  const auto features = torch::randn({1, 4, 3, 3}, torch::kFloat64).set_requires_grad(true);
+  const auto loss = gram_style_loss(features, gram_matrix(features).detach());
+  loss.backward();
+  EXPECT_NEAR(loss.item<double>(), 0.0, 1e-24);
+  EXPECT_NEAR(features.grad().abs().max().item<double>(), 0.0, 1e-12);
+}
+
+}  // namespace
+}  // namespace nst

@@ -1,0 +1,230 @@
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "nst/error.h"
+#include "nst/image_io.h"
+#include "nst/losses.h"
+#include "nst/transfer.h"
+#include "test_helpers.h"
+
+namespace nst {
+namespace {
+
+const FeatureExtractor& model() {
+  static const FeatureExtractor extractor = FeatureExtractor::load(NST_TEST_MODEL, torch::kCPU);
+  return extractor;
+}
+
+torch::Tensor content_image() {
+  return bgr_to_tensor(test::gradient_image(64, 48));
+}
+torch::Tensor style_image() {
+  return bgr_to_tensor(test::stripes_image(64, 64));
+}
+
+StyleTransferOptions options(int64_t iterations) {
+  return StyleTransferOptions::preset("default").iterations(iterations);
+}
+
+struct Recorded {
+  TransferResult result;
+  std::vector<ProgressEvent> events;
+};
+
+// Runs the transfer, recording every event; `stop_after` > 0 cancels after that iteration.
+Recorded transfer(const StyleTransferOptions& o, const torch::Tensor& content,
+                  int64_t stop_after = 0) {
+  const StyleTransfer engine(model(), o);
+  Recorded out;
+  out.result =
+      engine.run(content, engine.style_targets(style_image()), [&](const ProgressEvent& event) {
+        out.events.push_back(event);
+        return stop_after <= 0 || event.iteration < stop_after;
+      });
+  return out;
+}
+
+// Total loss of `image`, computed here from the public loss functions.
+double total_loss(const StyleTransferOptions& o, const torch::Tensor& image,
+                  const torch::Tensor& content, const torch::Tensor& style) {
+  torch::NoGradGuard no_grad;
+  const auto targets = model().extract(content, o.content_layers());
+  const auto style_features = model().extract(style, o.style_layers());
+  auto all = o.content_layers();
+  all.insert(all.end(), o.style_layers().begin(), o.style_layers().end());
+  const auto features = model().extract(image, all);
+  double content_total = 0;
+  for (const auto& name : o.content_layers()) {
+    content_total += content_loss(features.at(name), targets.at(name)).item<double>();
+  }
+  content_total /= static_cast<double>(o.content_layers().size());
+  double style_total = 0;
+  const auto weights = o.effective_style_layer_weights();
+  for (size_t i = 0; i < weights.size(); ++i) {
+    const auto& name = o.style_layers()[i];
+    style_total += weights[i] *
+                   style_loss(gram_matrix(features.at(name)), gram_matrix(style_features.at(name)))
+                       .item<double>();
+  }
+  return o.content_weight() * content_total + o.style_weight() * style_total;
+}
+
+TEST(StyleTransfer, LossDecreases) {
+  const Recorded r = transfer(options(20), content_image());
+  ASSERT_EQ(r.events.size(), 20u);
+  EXPECT_LT(r.events.back().loss, r.events.front().loss);
+  EXPECT_LT(r.result.loss, 0.9 * r.events.front().loss) << "the loss barely moved";
+}
+
+TEST(StyleTransfer, EventsAreNumberedAndConsistent) {
+  const auto o = options(8);
+  const Recorded r = transfer(o, content_image());
+  ASSERT_EQ(r.events.size(), 8u);
+  // The first loss is measured on the content image itself.
+  EXPECT_NEAR(r.events[0].content_loss, 0.0, 1e-6);
+  EXPECT_GT(r.events[0].style_loss, 0.0);
+  double best = std::numeric_limits<double>::infinity();
+  for (size_t i = 0; i < r.events.size(); ++i) {
+    const auto& e = r.events[i];
+    EXPECT_EQ(e.iteration, static_cast<int64_t>(i + 1));
+    EXPECT_EQ(e.iterations, 8);
+    EXPECT_NEAR(e.loss, o.content_weight() * e.content_loss + o.style_weight() * e.style_loss,
+                1e-5 * e.loss);
+    best = std::min(best, e.loss);
+    EXPECT_EQ(e.best_loss, best) << "iteration " << e.iteration;
+    EXPECT_GE(e.elapsed_seconds, 0.0);
+  }
+}
+
+TEST(StyleTransfer, ResultIsAnRgbImageThatDiffersFromTheContent) {
+  const auto content = content_image();
+  const Recorded r = transfer(options(20), content);
+  const auto& image = r.result.image;
+  ASSERT_EQ(image.sizes(), torch::IntArrayRef({1, 3, 48, 64}));
+  EXPECT_EQ(image.scalar_type(), torch::kFloat32);
+  EXPECT_TRUE(image.device().is_cpu());
+  EXPECT_GE(image.min().item<double>(), 0.0);
+  EXPECT_LE(image.max().item<double>(), 255.0);
+  EXPECT_GT((image - content).abs().mean().item<double>(), 1.0);
+  EXPECT_EQ(r.result.iterations, 20);
+  EXPECT_FALSE(r.result.cancelled);
+  EXPECT_GE(r.result.seconds, 0.0);
+}
+
+TEST(StyleTransfer, ResultIsTheLowestLossImage) {
+  const auto o = options(20);
+  const auto content = content_image();
+  const Recorded r = transfer(o, content);
+  const auto best = std::min_element(r.events.begin(), r.events.end(),
+                                     [](const auto& a, const auto& b) { return a.loss < b.loss; });
+  EXPECT_EQ(r.result.loss, best->loss);
+  EXPECT_EQ(r.result.content_loss, best->content_loss);
+  EXPECT_EQ(r.result.style_loss, best->style_loss);
+  // The image returned is the one that had that loss.
+  const double recomputed = total_loss(o, r.result.image, content, style_image());
+  EXPECT_NEAR(recomputed, r.result.loss, 1e-4 * r.result.loss);
+}
+
+TEST(StyleTransfer, KeepsTheStartingImageWhenEveryStepMakesItWorse) {
+  // Adam's first step moves every pixel by about the learning rate: at 1000 the image turns into
+  // saturated noise, and with a weak style weight its content loss dwarfs the content image's
+  // small style loss.
+  const auto content = content_image();
+  const Recorded r = transfer(options(4).learning_rate(1000).style_weight(1e-5), content);
+  ASSERT_EQ(r.events.size(), 4u);
+  for (size_t i = 1; i < r.events.size(); ++i) {
+    ASSERT_GT(r.events[i].loss, r.events[0].loss) << "precondition: iteration " << i + 1;
+  }
+  EXPECT_EQ(r.result.loss, r.events[0].loss);
+  EXPECT_TRUE(torch::equal(r.result.image, content));
+}
+
+TEST(StyleTransfer, CallbackCancels) {
+  const Recorded r = transfer(options(20), content_image(), 3);
+  EXPECT_EQ(r.result.iterations, 3);
+  EXPECT_TRUE(r.result.cancelled);
+  ASSERT_EQ(r.events.size(), 3u);
+  double best = std::numeric_limits<double>::infinity();
+  for (const auto& e : r.events) best = std::min(best, e.loss);
+  EXPECT_EQ(r.result.loss, best);
+}
+
+TEST(StyleTransfer, StoppingOnTheLastIterationIsNotACancellation) {
+  const Recorded r = transfer(options(4), content_image(), 4);
+  EXPECT_EQ(r.result.iterations, 4);
+  EXPECT_FALSE(r.result.cancelled);
+}
+
+TEST(StyleTransfer, RunsWithoutACallback) {
+  const StyleTransfer engine(model(), options(3));
+  const auto result = engine.run(content_image(), engine.style_targets(style_image()));
+  EXPECT_EQ(result.iterations, 3);
+  EXPECT_FALSE(result.cancelled);
+}
+
+TEST(StyleTransfer, IsRepeatable) {
+  const auto o = options(10);
+  const Recorded first = transfer(o, content_image());
+  const Recorded second = transfer(o, content_image());
+  EXPECT_TRUE(torch::equal(first.result.image, second.result.image));
+  EXPECT_EQ(first.result.loss, second.result.loss);
+  ASSERT_EQ(first.events.size(), second.events.size());
+  for (size_t i = 0; i < first.events.size(); ++i) {
+    EXPECT_EQ(first.events[i].loss, second.events[i].loss) << "iteration " << i + 1;
+  }
+}
+
+TEST(StyleTransfer, AcceptsALayerUsedForBothLosses) {
+  const auto o = options(5).content_layers({"relu3_1"}).style_layers({"relu2_1", "relu3_1"});
+  const Recorded r = transfer(o, content_image());
+  EXPECT_EQ(r.result.iterations, 5);
+  EXPECT_LT(r.result.loss, r.events.front().loss);
+  EXPECT_NEAR(r.result.loss, total_loss(o, r.result.image, content_image(), style_image()),
+              1e-4 * r.result.loss);
+}
+
+TEST(StyleTransfer, StyleTargetsAreTheGramsOfTheStyleLayers) {
+  const auto o = options(1);
+  const StyleTransfer engine(model(), o);
+  const auto style = style_image();
+  const auto targets = engine.style_targets(style);
+  ASSERT_EQ(targets.grams.size(), o.style_layers().size());
+  const auto features = model().extract(style, o.style_layers());
+  for (const auto& name : o.style_layers()) {
+    const auto& gram = targets.grams.at(name);
+    const int64_t channels = features.at(name).size(1);
+    EXPECT_EQ(gram.sizes(), torch::IntArrayRef({channels, channels})) << name;
+    EXPECT_TRUE(torch::allclose(gram, gram_matrix(features.at(name)))) << name;
+    EXPECT_FALSE(gram.requires_grad()) << name;
+  }
+  EXPECT_EQ(targets.grams.at("relu5_1").size(0), 512);
+}
+
+TEST(StyleTransfer, ConstructorValidatesOptions) {
+  try {
+    const StyleTransfer engine(model(), options(10).learning_rate(0));
+    FAIL() << "invalid options accepted";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.code(), ErrorCode::kInvalidOptions);
+  }
+  EXPECT_THROW(StyleTransfer(model(), options(10).content_layers({"nope"})), Error);
+}
+
+TEST(StyleTransfer, NonFiniteLossThrowsNumerical) {
+  auto content = content_image();
+  content[0][0][10][10] = std::numeric_limits<float>::quiet_NaN();
+  try {
+    transfer(options(3), content);
+    FAIL() << "a NaN loss was not reported";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.code(), ErrorCode::kNumerical) << error.what();
+  }
+}
+
+}  // namespace
+}  // namespace nst
