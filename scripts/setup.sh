@@ -16,6 +16,8 @@ packages=(
   # Without OpenBLAS, Debian's LibTorch falls back to the reference BLAS and the Gram
   # matrices run about 25 times slower.
   libopenblas0-openmp
+  # tcmalloc reuses the large feature maps each step frees; glibc page-faults them in anew.
+  libgoogle-perftools-dev
   python3-torch python3-torchvision
 )
 missing=()

@@ -99,6 +99,15 @@ int FeatureExtractor::deepest_layer(const std::vector<std::string>& layers) {
   return deepest;
 }
 
+int64_t FeatureExtractor::min_input_side(const std::vector<std::string>& layers) {
+  const auto& names = layer_names();
+  int64_t side = 1;
+  for (int i = 0; i <= deepest_layer(layers); ++i) {
+    if (names[static_cast<size_t>(i)][0] == 'p') side *= 2;
+  }
+  return side;
+}
+
 FeatureExtractor FeatureExtractor::load(const std::string& path, torch::Device device) {
   torch::jit::Module root;
   try {

@@ -131,6 +131,18 @@ TEST_F(Cli, ContentThatIsNotAnImage) {
   expect_failure(result, text);
 }
 
+TEST_F(Cli, ContentTooThinForTheNetwork) {
+  // 200×4 at long side 64 becomes 64×1; relu5_1 needs 16 pixels on each side.
+  const std::string thin = (in_ / "thin.png").string();
+  test::write_image(thin, test::gradient_image(200, 4));
+  const auto result =
+      nst("--content " + shell_quote(thin) + " --style " + shell_quote(style_) + " -o " +
+          shell_quote(output_) + " --size 64 --model " + shell_quote(NST_TEST_MODEL));
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  expect_failure(result, thin);
+  EXPECT_NE(result.output.find("at least 16 pixels"), std::string::npos) << result.output;
+}
+
 TEST_F(Cli, MissingModelFile) {
   const auto result = nst(arguments(output_, "--model /nonexistent.pt", false));
   EXPECT_EQ(result.exit_code, 1) << result.output;

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -107,6 +108,11 @@ struct InvalidCase {
   std::function<StyleTransferOptions()> make;
   const char* mentions;  // a phrase the message must contain, or nullptr
 };
+
+// Names the case in ctest's listing instead of dumping the struct's bytes.
+void PrintTo(const InvalidCase& c, std::ostream* out) {
+  *out << c.name;
+}
 
 class ValidateRejects : public testing::TestWithParam<InvalidCase> {};
 

@@ -70,6 +70,19 @@ TEST(DeepestLayer, IsTheIndexOfTheDeepestName) {
   EXPECT_EQ(FeatureExtractor::deepest_layer({"bogus"}), -1);
 }
 
+TEST(MinInputSide, DoublesWithEachPoolUpToTheDeepestLayer) {
+  EXPECT_EQ(FeatureExtractor::min_input_side({"relu1_1"}), 1);
+  EXPECT_EQ(FeatureExtractor::min_input_side({"pool1"}), 2);
+  EXPECT_EQ(FeatureExtractor::min_input_side({"relu1_1", "relu4_2"}), 8);
+  EXPECT_EQ(FeatureExtractor::min_input_side({"relu5_1"}), 16);
+  EXPECT_EQ(FeatureExtractor::min_input_side({"pool5"}), 32);
+}
+
+TEST(Extract, WorksAtTheMinimumInputSide) {
+  const auto out = model().extract(torch::rand({1, 3, 16, 16}) * 255, {"relu5_1"});
+  EXPECT_EQ(out.at("relu5_1").sizes(), (std::vector<int64_t>{1, 512, 1, 1}));
+}
+
 TEST(Load, ReadsTheModelAndItsInputConvention) {
   const auto& extractor = model();
   EXPECT_EQ(extractor.path(), kModel);

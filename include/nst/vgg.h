@@ -42,6 +42,10 @@ class FeatureExtractor {
   /// Index of the deepest of `layers` (the last layer `extract` would run).
   static int deepest_layer(const std::vector<std::string>& layers);
 
+  /// Fewest pixels an image needs on each side to reach the deepest of `layers`: each pool
+  /// before it halves the size, and a side may not drop below one pixel.
+  static int64_t min_input_side(const std::vector<std::string>& layers);
+
   /// The input convention read from the model file.
   const InputConvention& input_convention() const { return convention_; }
 

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <thread>
+#include <vector>
 
 #include "cli/exit_codes.h"
 #include "cli/model_lookup.h"
@@ -51,6 +52,23 @@ void refuse_overwriting_inputs(const CliOptions& cli) {
   }
 }
 
+// An image too thin for the network would fail deep inside a pooling layer; say so up front.
+void check_image_size(const Image& image, const std::string& path,
+                      const StyleTransferOptions& options) {
+  std::vector<std::string> layers = options.content_layers();
+  layers.insert(layers.end(), options.style_layers().begin(), options.style_layers().end());
+  const int64_t minimum = FeatureExtractor::min_input_side(layers);
+  const int64_t width = image.rgb.size(3), height = image.rgb.size(2);
+  if (width < minimum || height < minimum) {
+    throw Error(ErrorCode::kImageRead, "cannot use image '" + path + "': resized to " +
+                                           std::to_string(width) + "x" + std::to_string(height) +
+                                           " it is too small; the layers in use need at least " +
+                                           std::to_string(minimum) +
+                                           " pixels on each side (raise --size, or use "
+                                           "shallower layers)");
+  }
+}
+
 int transfer(const CliOptions& cli, const StyleTransferOptions& options,
              const std::string& executable) {
   const torch::Device device = pick_device(cli.device);
@@ -62,6 +80,8 @@ int transfer(const CliOptions& cli, const StyleTransferOptions& options,
   const Image content = load_image(cli.content, options.size());
   const Image style =
       load_image(cli.style, options.style_size() > 0 ? options.style_size() : options.size());
+  check_image_size(content, cli.content, options);
+  check_image_size(style, cli.style, options);
   spdlog::debug("content '{}' → {}x{}, style '{}' → {}x{}", cli.content, content.rgb.size(3),
                 content.rgb.size(2), cli.style, style.rgb.size(3), style.rgb.size(2));
 
