@@ -13,6 +13,7 @@ build_dir=${NST_BUILD_DIR:-build}
 packages=(
   cmake g++ make pkg-config
   libtorch-dev libopencv-dev libcli11-dev libspdlog-dev libgtest-dev
+  nlohmann-json3-dev libssl-dev
   # Without OpenBLAS, Debian's LibTorch falls back to the reference BLAS and the Gram
   # matrices run about 25 times slower.
   libopenblas0-openmp

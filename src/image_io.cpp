@@ -1,7 +1,5 @@
 #include "nst/image_io.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,6 +11,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "nst/atomic_file.h"
 #include "nst/error.h"
 
 namespace nst {
@@ -216,21 +215,7 @@ void check_output_path(const std::string& path) {
                                    : "unsupported extension '." + ext + "'") +
                           "; use one of " + list);
   }
-  std::error_code ec;
-  if (fs::is_directory(path, ec)) write_error(path, "it is a folder");
-  const fs::path parent = fs::path(path).has_parent_path() ? fs::path(path).parent_path() : ".";
-  if (!fs::exists(parent, ec)) write_error(path, "folder '" + parent.string() + "' does not exist");
-  if (!fs::is_directory(parent, ec)) {
-    write_error(path, "'" + parent.string() + "' is not a folder");
-  }
-  // Creating a file is the only reliable test: permissions, read-only mounts and quotas all
-  // show up here, and root passes access(2) checks that a later write may still fail.
-  std::string probe = (parent / ".nst-write-test-XXXXXX").string();
-  const int fd = mkstemp(probe.data());
-  if (fd < 0)
-    write_error(path, "folder '" + parent.string() + "' is not writable: " + std::strerror(errno));
-  close(fd);
-  unlink(probe.c_str());
+  check_writable(path, ErrorCode::kImageWrite, "image");
 }
 
 void save_image(const std::string& path, const torch::Tensor& rgb, const cv::Mat& alpha) {
@@ -253,37 +238,8 @@ void save_image(const std::string& path, const torch::Tensor& rgb, const cv::Mat
     write_error(path, "encoding failed: " + error.msg);
   }
 
-  const fs::path target(path);
-  const fs::path folder = target.has_parent_path() ? target.parent_path() : ".";
-  std::string temporary = (folder / ("." + target.filename().string() + ".XXXXXX")).string();
-  const int fd = mkstemp(temporary.data());
-  if (fd < 0)
-    write_error(path, std::string("cannot create a temporary file: ") + std::strerror(errno));
-  const auto fail = [&](const std::string& why) {
-    close(fd);
-    unlink(temporary.c_str());
-    write_error(path, why);
-  };
-  const mode_t umask_value = umask(0);
-  umask(umask_value);
-  if (fchmod(fd, 0666 & ~umask_value) != 0) fail(std::strerror(errno));
-  size_t written = 0;
-  while (written < encoded.size()) {
-    const ssize_t n = write(fd, encoded.data() + written, encoded.size() - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) fail(std::string("write failed: ") + std::strerror(n < 0 ? errno : ENOSPC));
-    written += static_cast<size_t>(n);
-  }
-  if (fsync(fd) != 0) fail(std::string("write failed: ") + std::strerror(errno));
-  if (close(fd) != 0) {
-    unlink(temporary.c_str());
-    write_error(path, std::string("write failed: ") + std::strerror(errno));
-  }
-  if (rename(temporary.c_str(), path.c_str()) != 0) {
-    const std::string why = std::strerror(errno);
-    unlink(temporary.c_str());
-    write_error(path, "cannot move the finished file into place: " + why);
-  }
+  write_file_atomically(path, std::string(encoded.begin(), encoded.end()), ErrorCode::kImageWrite,
+                        "image");
 }
 
 }  // namespace nst

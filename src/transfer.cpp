@@ -107,6 +107,7 @@ TransferResult StyleTransfer::run(const torch::Tensor& content_rgb255, const Sty
     }
     result.iterations = iteration;
     event.best_loss = result.loss;
+    event.image = image.detach();
     event.elapsed_seconds = std::chrono::duration<double>(Clock::now() - start).count();
     if (progress && !progress(event)) {
       result.cancelled = iteration < iterations;

@@ -127,7 +127,7 @@ TEST_F(Cli, ContentThatIsNotAnImage) {
   const auto result =
       nst("--content " + shell_quote(text) + " --style " + shell_quote(style_) + " -o " +
           shell_quote(output_) + " --size 64 --model " + shell_quote(NST_TEST_MODEL));
-  EXPECT_EQ(result.exit_code, 1) << result.output;
+  EXPECT_EQ(result.exit_code, 2) << result.output;  // the job failed; the run itself could start
   expect_failure(result, text);
 }
 
@@ -138,7 +138,7 @@ TEST_F(Cli, ContentTooThinForTheNetwork) {
   const auto result =
       nst("--content " + shell_quote(thin) + " --style " + shell_quote(style_) + " -o " +
           shell_quote(output_) + " --size 64 --model " + shell_quote(NST_TEST_MODEL));
-  EXPECT_EQ(result.exit_code, 1) << result.output;
+  EXPECT_EQ(result.exit_code, 2) << result.output;
   expect_failure(result, thin);
   EXPECT_NE(result.output.find("at least 16 pixels"), std::string::npos) << result.output;
 }
@@ -164,9 +164,11 @@ TEST_F(Cli, ModelThatIsNotVgg19) {
   EXPECT_NE(result.output.find("not VGG19-shaped"), std::string::npos) << result.output;
 }
 
-TEST_F(Cli, OutputInAMissingFolder) {
-  const std::string output = (out_ / "missing" / "result.png").string();
-  expect_failure(nst(arguments(output)), output);
+TEST_F(Cli, CreatesAMissingOutputFolder) {
+  const std::string output = (out_ / "new" / "deeper" / "result.png").string();
+  const auto result = nst(arguments(output));
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_FALSE(cv::imread(output).empty());
 }
 
 TEST_F(Cli, OutputUnderARegularFile) {
@@ -201,13 +203,20 @@ TEST_F(Cli, ExistingOutputIsReplacedOnlyOnSuccess) {
   const std::string bad_style = (in_ / "bad_style.png").string();
   test::write_bytes(bad_style, std::string(200, '\x7f'));
 
-  const auto failed = nst("--content " + shell_quote(content_) + " --style " +
-                          shell_quote(bad_style) + " -o " + shell_quote(output_) +
-                          " --size 64 --iterations 10 --model " + shell_quote(NST_TEST_MODEL));
-  expect_failure(failed, bad_style, {"result.png"});
+  const auto refused = nst(arguments(output_));
+  expect_failure(refused, output_, {"result.png"});
+  EXPECT_NE(refused.output.find("--overwrite"), std::string::npos) << refused.output;
   EXPECT_EQ(test::read_bytes(output_), "previous output");
 
-  const auto succeeded = nst(arguments(output_));
+  const auto failed =
+      nst("--content " + shell_quote(content_) + " --style " + shell_quote(bad_style) + " -o " +
+          shell_quote(output_) + " --size 64 --iterations 10 --overwrite --model " +
+          shell_quote(NST_TEST_MODEL));
+  expect_failure(failed, bad_style, {"result.png"});
+  EXPECT_EQ(failed.exit_code, 2) << failed.output;
+  EXPECT_EQ(test::read_bytes(output_), "previous output");
+
+  const auto succeeded = nst(arguments(output_, "--overwrite"));
   ASSERT_EQ(succeeded.exit_code, 0) << succeeded.output;
   EXPECT_EQ(cv::imread(output_).size(), cv::Size(64, 48));
   EXPECT_EQ(test::list_folder(out_), std::vector<std::string>{"result.png"});

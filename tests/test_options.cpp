@@ -52,6 +52,15 @@ TEST(Presets, DefaultIsTheDefaultConstructedOptions) {
   EXPECT_NO_THROW(o.validate());
 }
 
+TEST(Presets, FastIsASmallShortRunWithoutTheFifthBlock) {
+  const auto o = StyleTransferOptions::preset("fast");
+  EXPECT_LE(o.size(), 128);
+  EXPECT_LE(o.iterations(), 100);
+  EXPECT_EQ(o.style_layers(), (Strings{"relu1_1", "relu2_1", "relu3_1", "relu4_1"}));
+  EXPECT_EQ(o.content_layers(), Strings{"relu4_2"});
+  EXPECT_NO_THROW(o.validate());
+}
+
 TEST(Presets, UnknownNameThrowsInvalidOptions) {
   try {
     StyleTransferOptions::preset("fancy");
@@ -66,7 +75,7 @@ TEST(Presets, UnknownNameThrowsInvalidOptions) {
 
 TEST(Presets, EveryListedNameIsAPresetAndIsDescribed) {
   const auto& names = StyleTransferOptions::preset_names();
-  EXPECT_EQ(names, (Strings{"default", "seed"}));
+  EXPECT_EQ(names, (Strings{"default", "seed", "fast"}));
   const std::string description = StyleTransferOptions::describe_presets();
   for (const auto& name : names) {
     EXPECT_NO_THROW(StyleTransferOptions::preset(name).validate()) << name;

@@ -14,6 +14,7 @@ enum class ErrorCode {
   kImageRead,       ///< an input image is missing, unreadable or not an image
   kImageWrite,      ///< an output image cannot be encoded or written
   kNumerical,       ///< the optimisation produced a NaN or infinite loss
+  kReportWrite,     ///< the run's report cannot be written
 };
 
 /// The one exception type the library throws. Its message is a complete sentence for the

@@ -44,9 +44,9 @@ struct StyleTransferOptions {
   TORCH_ARG(uint64_t, seed) = 0;
 
  public:
-  /// The settings of a named preset: "default" (the defaults above) or "seed" (the seed
-  /// tutorial step for step: content relu5_2, 1000 iterations). Throws `nst::Error` for an
-  /// unknown name.
+  /// The settings of a named preset: "default" (the defaults above), "seed" (the seed
+  /// tutorial step for step: content relu5_2, eps 0.1, 1000 iterations) or "fast" (a preview in
+  /// seconds on a CPU: 128 px, 60 iterations). Throws `nst::Error` for an unknown name.
   static StyleTransferOptions preset(const std::string& name);
 
   /// Names accepted by `preset()`.

@@ -26,6 +26,7 @@ struct ProgressEvent {
   double style_loss = 0;       ///< unweighted style loss of that image (layer weights applied)
   double best_loss = 0;        ///< lowest total loss seen so far
   double elapsed_seconds = 0;  ///< since the optimisation started
+  torch::Tensor image;         ///< the image after this step: [1, 3, H, W], RGB 0..255, detached
 };
 
 /// Called after every step. Returning false stops the run; the best image so far is kept.

@@ -1,6 +1,8 @@
 #include "cli/arguments.h"
 
-#include "cli/exit_codes.h"
+#include <regex>
+
+#include "nst/error.h"
 #include "nst/image_io.h"
 
 namespace nst::cli {
@@ -12,24 +14,71 @@ std::string join(const std::vector<std::string>& items, const char* separator) {
   return out;
 }
 
+// CLI11 validator for "I/N" with 0 <= I < N.
+std::string check_shard(const std::string& text) {
+  try {
+    parse_shard(text);
+    return "";
+  } catch (const Error& error) {
+    return error.what();
+  }
+}
+
+constexpr const char* kFooter = R"(
+Inputs: --content and --style each take files, folders (their images, sorted by name) and
+glob patterns; every content is painted in every style, content by content.
+Outputs: with one job, -o is the output file; otherwise a folder (outputs named
+{content}_{style}.png) or a template using {content}, {style}, {index} and {ext}
+(e.g. -o 'out/{style}/{content}.jpg'). Existing outputs are never replaced without
+--overwrite; --skip-existing makes a rerun do only what is left.
+
+Exit codes:
+  0    every job done (or skipped, or cut short by --time-limit)
+  1    nothing could run: bad arguments, no model, an output that cannot be written, ...
+  2    the batch ran and some jobs failed (each is reported with its file and reason)
+  130  interrupted by SIGINT; the current job's result is saved with .partial before its
+       extension; a second interrupt stops at once
+  143  terminated by SIGTERM, as for SIGINT
+
+Examples:
+  nst --content photo.jpg --style starry_night.jpg -o painted.png
+  nst -c photos/ -s styles/ -o out/ --skip-existing --report run.json
+  nst -c 'shots/*.jpg' -s wave.jpg -o 'out/{index}_{content}.jpg' --shard 0/4
+  nst -c small.png -s style.png -o smoke.png --preset fast   # seconds, for CI
+)";
+
 }  // namespace
+
+std::pair<size_t, size_t> parse_shard(const std::string& text) {
+  if (text.empty()) return {0, 1};
+  static const std::regex pattern(R"((\d{1,9})/(\d{1,9}))");
+  std::smatch match;
+  if (std::regex_match(text, match, pattern)) {
+    const size_t index = std::stoul(match[1]), count = std::stoul(match[2]);
+    if (count >= 1 && index < count) return {index, count};
+  }
+  throw Error(ErrorCode::kInvalidOptions,
+              "shard '" + text + "' is not I/N with 0 <= I < N (e.g. 0/4 ... 3/4)");
+}
 
 void add_arguments(CLI::App& app, CliOptions& o) {
   app.description(
-      "Paints a content photo in the style of an artwork by neural style transfer (Gatys et "
-      "al.): Adam over the output's pixels minimising VGG19 content and Gram-matrix style "
-      "losses.");
+      "Paints photos in the style of artworks by neural style transfer (Gatys et al.): Adam "
+      "over the output's pixels minimising VGG19 content and Gram-matrix style losses.");
   app.set_version_flag("--version", std::string("nst ") + NST_VERSION);
   app.get_formatter()->column_width(34);
 
-  app.add_option("-c,--content", o.content, "Content image (any format OpenCV reads)")
+  app.add_option("-c,--content", o.contents, "Content images: files, folders or glob patterns")
       ->required()
-      ->check(CLI::ExistingFile);
-  app.add_option("-s,--style", o.style, "Style image")->required()->check(CLI::ExistingFile);
-  app.add_option(
-         "-o,--output", o.output,
-         "Output image; its extension picks the format (" + join(writable_extensions(), ", ") + ")")
+      ->expected(1, -1);
+  app.add_option("-s,--style", o.styles, "Style images: files, folders or glob patterns")
+      ->required()
+      ->expected(1, -1);
+  app.add_option("-o,--output", o.output,
+                 "Output file (one job; its extension picks the format: " +
+                     join(writable_extensions(), ", ") + "), folder, or template")
       ->required();
+  app.add_flag("--recursive", o.recursive, "Also take images from sub-folders of input folders");
 
   app.add_option("--preset", o.preset, "Algorithm settings to start from; flags override them")
       ->check(CLI::IsMember(StyleTransferOptions::preset_names()))
@@ -61,17 +110,34 @@ void add_arguments(CLI::App& app, CliOptions& o) {
       ->capture_default_str();
   app.add_option("--threads", o.threads, "CPU threads (default: all cores)")
       ->check(CLI::Range(1, 1024));
+
+  auto* overwrite = app.add_flag("--overwrite", o.overwrite, "Replace existing outputs");
+  app.add_flag("--skip-existing", o.skip_existing,
+               "Skip jobs whose output exists (rerun an interrupted batch)")
+      ->excludes(overwrite);
+  app.add_flag("--fail-fast", o.fail_fast, "Stop at the first failed job");
+  app.add_option("--time-limit", o.time_limit,
+                 "Seconds of optimisation per job; a job that reaches it keeps its result so far")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--save-every", o.save_every,
+                 "Also write each job's image every N iterations (name.iterNNNNN.ext)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1000000}));
+  app.add_option("--shard", o.shard, "Run only jobs whose position mod N is I (I from 0)")
+      ->check(check_shard);
+  app.add_flag("--dry-run", o.dry_run, "Print the jobs and exit without loading the model");
+  app.add_option("--report", o.report, "Write a JSON report of the run to this file");
+  app.add_option("--progress", o.progress,
+                 "Progress on stderr: auto (bar on a terminal, else plain), bar, plain, json "
+                 "(one object per event), none")
+      ->check(CLI::IsMember({"auto", "bar", "plain", "json", "none"}))
+      ->capture_default_str();
   app.add_option("--print-every", o.print_every,
-                 "Log a progress line every N iterations when stderr is not a terminal "
-                 "(default: every tenth of the run)")
+                 "Plain and json progress every N iterations (default: a tenth of a job)")
       ->check(CLI::Range(1, 1000000));
   auto* quiet = app.add_flag("-q,--quiet", o.quiet, "Print errors only");
   app.add_flag("-v,--verbose", o.verbose, "Print debug details")->excludes(quiet);
 
-  app.footer("Presets:\n" + StyleTransferOptions::describe_presets() +
-             "\nExit codes: 0 output written; 1 error (message on stderr, no output written);\n"
-             "argument errors use CLI11's codes (105 bad value, 106 missing option, ...).\n"
-             "\nExample: nst --content photo.jpg --style starry_night.jpg -o painted.png");
+  app.footer("Presets:\n" + StyleTransferOptions::describe_presets() + kFooter);
 }
 
 StyleTransferOptions resolve_options(const CLI::App& app, const CliOptions& o) {
@@ -91,6 +157,17 @@ StyleTransferOptions resolve_options(const CLI::App& app, const CliOptions& o) {
   if (given("--seed")) options.seed(o.seed);
   options.validate();
   return options;
+}
+
+BatchOptions batch_options(const CliOptions& o) {
+  BatchOptions batch;
+  batch.fail_fast = o.fail_fast;
+  batch.skip_existing = o.skip_existing;
+  batch.overwrite = o.overwrite;
+  batch.time_limit_seconds = o.time_limit;
+  batch.save_every = o.save_every;
+  batch.hash_inputs = !o.report.empty();
+  return batch;
 }
 
 }  // namespace nst::cli

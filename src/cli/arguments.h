@@ -5,20 +5,31 @@
 #include <vector>
 
 #include "nst/options.h"
+#include "nst/runner.h"
 
 namespace nst::cli {
 
 /// Everything the command line says, as typed. Algorithm settings are turned into
 /// `StyleTransferOptions` by `resolve_options`, which lets explicit flags override the preset.
 struct CliOptions {
-  std::string content;
-  std::string style;
+  std::vector<std::string> contents;  // files, folders or glob patterns
+  std::vector<std::string> styles;
   std::string output;
+  bool recursive = false;
   std::string model;
   std::string preset = "default";
   std::string device = "auto";
   int threads = 0;      // 0: all cores
-  int print_every = 0;  // 0: about every tenth of the run
+  int print_every = 0;  // 0: about every tenth of a job
+  std::string progress = "auto";
+  std::string report;
+  std::string shard;  // "I/N"
+  bool overwrite = false;
+  bool skip_existing = false;
+  bool fail_fast = false;
+  bool dry_run = false;
+  double time_limit = 0;
+  int64_t save_every = 0;
   bool quiet = false;
   bool verbose = false;
 
@@ -40,5 +51,11 @@ void add_arguments(CLI::App& app, CliOptions& options);
 /// The preset named by `--preset` with every explicitly given flag applied on top.
 /// Throws `nst::Error(kInvalidOptions)` for an unknown preset or invalid values.
 StyleTransferOptions resolve_options(const CLI::App& app, const CliOptions& options);
+
+/// The batch settings the flags ask for.
+BatchOptions batch_options(const CliOptions& options);
+
+/// `--shard I/N` as (I, N); (0, 1) when not given.
+std::pair<size_t, size_t> parse_shard(const std::string& text);
 
 }  // namespace nst::cli

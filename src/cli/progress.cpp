@@ -7,12 +7,247 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 
 namespace nst::cli {
 namespace {
 
-constexpr int kBarWidth = 30;
+constexpr int kBarWidth = 24;
 constexpr double kRedrawSeconds = 0.1;  // a faster redraw only flickers
+
+// Remaining time of the whole run from the pace so far: completed jobs count as their planned
+// iterations whatever became of them, so skipped and failed jobs shorten the estimate.
+class BatchClock {
+ public:
+  explicit BatchClock(int64_t iterations) : iterations_(iterations) {}
+
+  void job_started(size_t position, size_t total) {
+    position_ = position;
+    total_ = total;
+  }
+  void iteration(const ProgressEvent& e) {
+    current_iterations_ = e.iteration;
+    current_seconds_ = e.elapsed_seconds;
+  }
+  void job_finished() {
+    finished_iterations_ += current_iterations_;
+    finished_seconds_ += current_seconds_;
+    current_iterations_ = 0;
+    current_seconds_ = 0;
+  }
+  double seconds_per_iteration() const {
+    const int64_t done = finished_iterations_ + current_iterations_;
+    return done > 0 ? (finished_seconds_ + current_seconds_) / static_cast<double>(done) : 0;
+  }
+  double job_eta() const {
+    return seconds_per_iteration() * static_cast<double>(iterations_ - current_iterations_);
+  }
+  double batch_eta() const {
+    return job_eta() + seconds_per_iteration() * static_cast<double>(iterations_) *
+                           static_cast<double>(total_ - position_);
+  }
+  size_t position() const { return position_; }
+  size_t total() const { return total_; }
+
+ private:
+  int64_t iterations_;
+  size_t position_ = 0;
+  size_t total_ = 0;
+  int64_t finished_iterations_ = 0;
+  double finished_seconds_ = 0;
+  int64_t current_iterations_ = 0;
+  double current_seconds_ = 0;
+};
+
+std::string describe_end(const JobResult& r) {
+  switch (r.status) {
+    case JobStatus::kDone:
+    case JobStatus::kCutShort: {
+      const auto& s = r.scales.back();
+      return fmt::format(
+          "wrote '{}' ({}x{}) in {:.1f} s: {} iterations, loss {:.4g} (content {:.4g}, "
+          "style {:.4g}){}",
+          r.written, s.width, s.height, r.seconds, r.iterations, s.loss, s.content_loss,
+          s.style_loss, r.status == JobStatus::kCutShort ? "; cut short: " + r.reason : "");
+    }
+    case JobStatus::kSkipped:
+      return fmt::format("skipped '{}': {}", r.job.output, r.reason);
+    case JobStatus::kInterrupted:
+      return fmt::format("{}; wrote '{}'", r.reason, r.written);
+    default:
+      return fmt::format("failed: {}", r.reason);
+  }
+}
+
+std::string describe_run(const RunSummary& s) {
+  std::string counts;
+  for (const auto& [status, count] : s.counts) {
+    if (count > 0) counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", count, status);
+  }
+  return fmt::format("{} in {}: {}{}", s.status, format_duration(s.seconds),
+                     counts.empty() ? "no jobs" : counts,
+                     s.report.empty() ? "" : "; report '" + s.report + "'");
+}
+
+// Plain lines through the logger; also the base of the bar, which differs only in how it shows
+// iterations.
+class PlainDisplay : public ProgressDisplay {
+ public:
+  PlainDisplay(int64_t print_every, int64_t iterations)
+      : clock_(iterations), print_every_(print_every) {}
+
+  void job_started(const Job& job, size_t position, size_t total) override {
+    clock_.job_started(position, total);
+    if (total > 1) {
+      spdlog::info("job {}/{}: '{}' x '{}' -> '{}'", position, total, job.content, job.style,
+                   job.output);
+    }
+  }
+
+  void iteration(const Job&, const ProgressEvent& e) override {
+    clock_.iteration(e);
+    if (e.iteration % print_every_ != 0 && e.iteration != e.iterations) return;
+    spdlog::info(
+        "{}iteration {}/{}: loss {:.4g} (content {:.4g}, style {:.4g}), {:.3f} s/it, ETA {}",
+        prefix(), e.iteration, e.iterations, e.loss, e.content_loss, e.style_loss,
+        clock_.seconds_per_iteration(), format_duration(eta()));
+  }
+
+  void job_finished(const JobResult& r) override {
+    clock_.job_finished();
+    end_line();
+    if (r.status == JobStatus::kFailed) {
+      spdlog::error("{}{}", prefix(), describe_end(r));
+    } else {
+      spdlog::info("{}{}", prefix(), describe_end(r));
+    }
+  }
+
+  void run_finished(const RunSummary& s) override {
+    end_line();
+    if (clock_.total() > 1 || s.counts.at("done") != 1) spdlog::info("{}", describe_run(s));
+  }
+
+ protected:
+  virtual void end_line() {}
+  std::string prefix() const {
+    return clock_.total() > 1 ? fmt::format("job {}/{}: ", clock_.position(), clock_.total()) : "";
+  }
+  double eta() const { return clock_.total() > 1 ? clock_.batch_eta() : clock_.job_eta(); }
+
+  BatchClock clock_;
+
+ private:
+  int64_t print_every_;
+};
+
+class BarDisplay : public PlainDisplay {
+ public:
+  explicit BarDisplay(int64_t iterations) : PlainDisplay(1, iterations) {}
+
+  void job_started(const Job& job, size_t position, size_t total) override {
+    PlainDisplay::job_started(job, position, total);
+    last_drawn_ = -1;
+  }
+
+  void iteration(const Job&, const ProgressEvent& e) override {
+    clock_.iteration(e);
+    const bool last = e.iteration == e.iterations;
+    if (!last && last_drawn_ >= 0 && e.elapsed_seconds - last_drawn_ < kRedrawSeconds) return;
+    last_drawn_ = e.elapsed_seconds;
+    const double fraction = static_cast<double>(e.iteration) / static_cast<double>(e.iterations);
+    const int filled = static_cast<int>(fraction * kBarWidth);
+    std::fprintf(stderr, "\r%s[%s%s] %lld/%lld  loss %.4g  %.2f s/it  ETA %s \x1b[K",
+                 prefix().c_str(), std::string(filled, '#').c_str(),
+                 std::string(kBarWidth - filled, '.').c_str(), static_cast<long long>(e.iteration),
+                 static_cast<long long>(e.iterations), e.loss, clock_.seconds_per_iteration(),
+                 format_duration(eta()).c_str());
+    std::fflush(stderr);
+    bar_open_ = true;
+  }
+
+ protected:
+  void end_line() override {
+    if (bar_open_) std::fputc('\n', stderr);
+    bar_open_ = false;
+  }
+
+ private:
+  double last_drawn_ = -1;
+  bool bar_open_ = false;
+};
+
+class JsonDisplay : public ProgressDisplay {
+ public:
+  JsonDisplay(int64_t print_every, int64_t iterations)
+      : print_every_(print_every), clock_(iterations) {}
+
+  void job_started(const Job& job, size_t position, size_t total) override {
+    clock_.job_started(position, total);
+    emit({{"event", "job_start"},
+          {"position", position},
+          {"jobs", total},
+          {"index", job.index},
+          {"content", job.content},
+          {"style", job.style},
+          {"output", job.output}});
+  }
+
+  void iteration(const Job& job, const ProgressEvent& e) override {
+    clock_.iteration(e);
+    if (e.iteration % print_every_ != 0 && e.iteration != e.iterations) return;
+    emit({{"event", "iteration"},
+          {"index", job.index},
+          {"iteration", e.iteration},
+          {"iterations", e.iterations},
+          {"loss", e.loss},
+          {"content_loss", e.content_loss},
+          {"style_loss", e.style_loss},
+          {"elapsed_seconds", e.elapsed_seconds},
+          {"eta_seconds", clock_.batch_eta()}});
+  }
+
+  void job_finished(const JobResult& r) override {
+    clock_.job_finished();
+    nlohmann::json event = {{"event", "job_end"},
+                            {"index", r.job.index},
+                            {"status", to_string(r.status)},
+                            {"iterations", r.iterations},
+                            {"seconds", r.seconds}};
+    if (!r.written.empty()) event["written"] = r.written;
+    if (!r.reason.empty()) event["reason"] = r.reason;
+    if (!r.scales.empty()) event["loss"] = r.scales.back().loss;
+    emit(event);
+  }
+
+  void run_finished(const RunSummary& s) override {
+    nlohmann::json event = {{"event", "run_end"},
+                            {"status", s.status},
+                            {"exit_code", s.exit_code},
+                            {"counts", s.counts},
+                            {"seconds", s.seconds}};
+    if (!s.report.empty()) event["report"] = s.report;
+    emit(event);
+  }
+
+ private:
+  static void emit(const nlohmann::json& event) {
+    std::fprintf(stderr, "%s\n", event.dump().c_str());
+    std::fflush(stderr);
+  }
+
+  int64_t print_every_;
+  BatchClock clock_;
+};
+
+// Errors still reach the user through the logger; nothing else is shown.
+class SilentDisplay : public ProgressDisplay {
+ public:
+  void job_finished(const JobResult& r) override {
+    if (r.status == JobStatus::kFailed) spdlog::error("{}", describe_end(r));
+  }
+  void run_finished(const RunSummary&) override {}
+};
 
 }  // namespace
 
@@ -22,47 +257,28 @@ std::string format_duration(double seconds) {
   return h > 0 ? fmt::format("{}:{:02}:{:02}", h, m, s) : fmt::format("{}:{:02}", m, s);
 }
 
-ProgressDisplay::ProgressDisplay(bool quiet, int print_every, int64_t iterations)
-    : quiet_(quiet),
-      terminal_(isatty(STDERR_FILENO) == 1),
-      print_every_(print_every > 0 ? print_every : std::max<int64_t>(1, iterations / 10)) {}
-
-ProgressDisplay::~ProgressDisplay() {
-  finish();
+ProgressMode pick_progress_mode(const std::string& requested, bool quiet) {
+  if (requested == "json") return ProgressMode::kJson;
+  if (quiet || requested == "none") return ProgressMode::kNone;
+  if (requested == "bar") return ProgressMode::kBar;
+  if (requested == "plain") return ProgressMode::kPlain;
+  return isatty(STDERR_FILENO) == 1 ? ProgressMode::kBar : ProgressMode::kPlain;
 }
 
-void ProgressDisplay::update(const ProgressEvent& e) {
-  if (quiet_) return;
-  const double per_iteration = e.elapsed_seconds / static_cast<double>(e.iteration);
-  const double eta = per_iteration * static_cast<double>(e.iterations - e.iteration);
-  if (!terminal_) {
-    if (e.iteration % print_every_ == 0 || e.iteration == e.iterations) {
-      spdlog::info(
-          "iteration {}/{}: loss {:.4g} (content {:.4g}, style {:.4g}), {:.3f} s/it, ETA {}",
-          e.iteration, e.iterations, e.loss, e.content_loss, e.style_loss, per_iteration,
-          format_duration(eta));
-    }
-    return;
+std::unique_ptr<ProgressDisplay> ProgressDisplay::create(ProgressMode mode, int print_every,
+                                                         int64_t iterations) {
+  const int64_t every = print_every > 0 ? print_every : std::max<int64_t>(1, iterations / 10);
+  switch (mode) {
+    case ProgressMode::kBar:
+      return std::make_unique<BarDisplay>(iterations);
+    case ProgressMode::kPlain:
+      return std::make_unique<PlainDisplay>(every, iterations);
+    case ProgressMode::kJson:
+      return std::make_unique<JsonDisplay>(every, iterations);
+    case ProgressMode::kNone:
+      break;
   }
-  const bool last = e.iteration == e.iterations;
-  if (!last && last_drawn_ >= 0 && e.elapsed_seconds - last_drawn_ < kRedrawSeconds) return;
-  last_drawn_ = e.elapsed_seconds;
-  const double fraction = static_cast<double>(e.iteration) / static_cast<double>(e.iterations);
-  const int filled = static_cast<int>(fraction * kBarWidth);
-  std::fprintf(stderr, "\r%3d%% [%s%s] %lld/%lld  loss %.4g  %.2f s/it  ETA %s \x1b[K",
-               static_cast<int>(fraction * 100), std::string(filled, '#').c_str(),
-               std::string(kBarWidth - filled, '.').c_str(), static_cast<long long>(e.iteration),
-               static_cast<long long>(e.iterations), e.loss, per_iteration,
-               format_duration(eta).c_str());
-  std::fflush(stderr);
-  bar_open_ = true;
-}
-
-void ProgressDisplay::finish() {
-  if (bar_open_) {
-    std::fputc('\n', stderr);
-    bar_open_ = false;
-  }
+  return std::make_unique<SilentDisplay>();
 }
 
 }  // namespace nst::cli

@@ -1,32 +1,44 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <string>
 
-#include "nst/transfer.h"
+#include "nst/runner.h"
 
 namespace nst::cli {
 
-/// Shows the optimisation's progress on stderr: a redrawn bar with iteration, loss and ETA
-/// when stderr is a terminal, otherwise a log line every `print_every` iterations.
-class ProgressDisplay {
+/// How progress is shown on stderr.
+enum class ProgressMode {
+  kBar,    ///< a redrawn line: job k of n, iteration, loss, batch ETA (terminals)
+  kPlain,  ///< a log line every N iterations (logs, CI)
+  kJson,   ///< one JSON object per line and event, for programs to follow
+  kNone,   ///< nothing but errors
+};
+
+/// `--progress` as a mode: `auto` is a bar on a terminal and plain lines elsewhere; quiet
+/// turns bars and plain lines off (json stays, it is for programs).
+ProgressMode pick_progress_mode(const std::string& requested, bool quiet);
+
+/// How the run ended, for the last progress event.
+struct RunSummary {
+  std::map<std::string, int> counts;  ///< status → number of jobs
+  double seconds = 0;
+  int exit_code = 0;
+  std::string status;  ///< as in the report
+  std::string report;  ///< report path, if any
+};
+
+/// Shows a batch's progress; one implementation per mode.
+class ProgressDisplay : public BatchListener {
  public:
-  /// `print_every` 0 means about every tenth of the run.
-  ProgressDisplay(bool quiet, int print_every, int64_t iterations);
-  ~ProgressDisplay();
+  /// `print_every` 0 means about a tenth of a job's `iterations`.
+  static std::unique_ptr<ProgressDisplay> create(ProgressMode mode, int print_every,
+                                                 int64_t iterations);
 
-  /// Shows one event.
-  void update(const ProgressEvent& event);
-
-  /// Ends the bar's line, if one is drawn.
-  void finish();
-
- private:
-  bool quiet_;
-  bool terminal_;
-  int64_t print_every_;
-  double last_drawn_ = -1;
-  bool bar_open_ = false;
+  /// The run is over.
+  virtual void run_finished(const RunSummary& summary) = 0;
 };
 
 /// "1:02:03" or "2:03": seconds as a clock reading.

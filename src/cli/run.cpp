@@ -3,6 +3,9 @@
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
+#include <chrono>
+#include <csignal>
+#include <cstdio>
 #include <filesystem>
 #include <thread>
 #include <vector>
@@ -10,14 +13,21 @@
 #include "cli/exit_codes.h"
 #include "cli/model_lookup.h"
 #include "cli/progress.h"
+#include "cli/signals.h"
+#include "nst/atomic_file.h"
+#include "nst/batch.h"
 #include "nst/error.h"
+#include "nst/file_info.h"
 #include "nst/image_io.h"
-#include "nst/transfer.h"
+#include "nst/report.h"
+#include "nst/runner.h"
 #include "nst/vgg.h"
 
 namespace nst::cli {
 namespace fs = std::filesystem;
 namespace {
+
+using Clock = std::chrono::steady_clock;
 
 torch::Device pick_device(const std::string& requested) {
   const bool cuda = torch::cuda::is_available();
@@ -30,82 +40,150 @@ torch::Device pick_device(const std::string& requested) {
                                                                 : torch::Device(torch::kCPU);
 }
 
-void set_threads(int requested) {
+int set_threads(int requested) {
   const int threads = requested > 0
                           ? requested
                           : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   // LibTorch starts with one intra-op thread on some builds; the caller's choice must win.
   torch::set_num_threads(threads);
+  return threads;
 }
 
-bool same_file(const std::string& a, const std::string& b) {
+bool output_exists(const Job& job) {
   std::error_code ec;
-  return fs::exists(a, ec) && fs::exists(b, ec) && fs::equivalent(a, b, ec);
+  return fs::exists(job.output, ec);
 }
 
-void refuse_overwriting_inputs(const CliOptions& cli) {
-  for (const auto* input : {&cli.content, &cli.style}) {
-    if (same_file(cli.output, *input)) {
-      throw Error(ErrorCode::kImageWrite,
-                  "cannot write image '" + cli.output + "': it is the input '" + *input + "'");
+void print_plan(const std::vector<Job>& jobs, const StyleTransferOptions& options,
+                const BatchOptions& batch) {
+  size_t skip = 0, replace = 0;
+  for (const auto& job : jobs) {
+    const char* note = "";
+    if (output_exists(job)) {
+      note = batch.skip_existing ? "  (exists: skip)" : "  (exists: replace)";
+      ++(batch.skip_existing ? skip : replace);
+    }
+    std::printf("job %zu: '%s' x '%s' -> '%s'%s\n", job.index, job.content.c_str(),
+                job.style.c_str(), job.output.c_str(), note);
+  }
+  const auto style_size = options.style_size() > 0 ? options.style_size() : options.size();
+  std::printf(
+      "%zu jobs, size %lld (style %lld), %lld iterations each: %zu to run, %zu to skip, "
+      "%zu to replace\n",
+      jobs.size(), static_cast<long long>(options.size()), static_cast<long long>(style_size),
+      static_cast<long long>(options.iterations()), jobs.size() - skip, skip, replace);
+}
+
+// Existing outputs are never replaced by accident: without --overwrite or --skip-existing
+// they stop the run before any work.
+void refuse_existing_outputs(const std::vector<Job>& jobs, const BatchOptions& batch) {
+  if (batch.overwrite || batch.skip_existing) return;
+  size_t existing = 0;
+  const Job* first = nullptr;
+  for (const auto& job : jobs) {
+    if (output_exists(job)) {
+      ++existing;
+      if (!first) first = &job;
     }
   }
-}
-
-// An image too thin for the network would fail deep inside a pooling layer; say so up front.
-void check_image_size(const Image& image, const std::string& path,
-                      const StyleTransferOptions& options) {
-  std::vector<std::string> layers = options.content_layers();
-  layers.insert(layers.end(), options.style_layers().begin(), options.style_layers().end());
-  const int64_t minimum = FeatureExtractor::min_input_side(layers);
-  const int64_t width = image.rgb.size(3), height = image.rgb.size(2);
-  if (width < minimum || height < minimum) {
-    throw Error(ErrorCode::kImageRead, "cannot use image '" + path + "': resized to " +
-                                           std::to_string(width) + "x" + std::to_string(height) +
-                                           " it is too small; the layers in use need at least " +
-                                           std::to_string(minimum) +
-                                           " pixels on each side (raise --size, or use "
-                                           "shallower layers)");
+  if (first) {
+    throw Error(ErrorCode::kImageWrite,
+                std::to_string(existing) + " of " + std::to_string(jobs.size()) +
+                    " outputs exist already (first '" + first->output +
+                    "'); pass --overwrite to replace them or --skip-existing to skip those jobs");
   }
 }
 
-int transfer(const CliOptions& cli, const StyleTransferOptions& options,
-             const std::string& executable) {
-  const torch::Device device = pick_device(cli.device);
-  set_threads(cli.threads);
+// Creates the outputs' folders and checks, before any optimisation, that each output can be
+// written there.
+void prepare_outputs(const std::vector<Job>& jobs, const BatchOptions& batch) {
+  for (const auto& job : jobs) {
+    if (batch.skip_existing && output_exists(job)) continue;
+    const fs::path folder = fs::path(job.output).parent_path();
+    std::error_code ec;
+    if (!folder.empty() && !fs::exists(folder, ec)) {
+      fs::create_directories(folder, ec);
+      if (ec) {
+        throw Error(ErrorCode::kImageWrite, "cannot write image '" + job.output +
+                                                "': cannot create folder '" + folder.string() +
+                                                "': " + ec.message());
+      }
+    }
+    check_output_path(job.output);
+  }
+}
 
-  check_output_path(cli.output);
-  refuse_overwriting_inputs(cli);
+std::map<std::string, int> count_statuses(const std::vector<JobResult>& results) {
+  std::map<std::string, int> counts;
+  for (const auto status : {JobStatus::kDone, JobStatus::kCutShort, JobStatus::kSkipped,
+                            JobStatus::kFailed, JobStatus::kInterrupted, JobStatus::kPending}) {
+    counts[to_string(status)] = 0;
+  }
+  for (const auto& r : results) ++counts[to_string(r.status)];
+  return counts;
+}
 
-  const Image content = load_image(cli.content, options.size());
-  const Image style =
-      load_image(cli.style, options.style_size() > 0 ? options.style_size() : options.size());
-  check_image_size(content, cli.content, options);
-  check_image_size(style, cli.style, options);
-  spdlog::debug("content '{}' → {}x{}, style '{}' → {}x{}", cli.content, content.rgb.size(3),
-                content.rgb.size(2), cli.style, style.rgb.size(3), style.rgb.size(2));
-
-  const std::string model_path = find_model(cli.model, executable);
-  const auto extractor = FeatureExtractor::load(model_path, device);
-  spdlog::debug("model '{}' on {}, {} threads", model_path, device.str(), torch::get_num_threads());
-
-  const StyleTransfer engine(extractor, options);
-  const StyleTargets targets = engine.style_targets(style.rgb);
-
-  ProgressDisplay display(cli.quiet, cli.print_every, options.iterations());
-  const auto result = engine.run(content.rgb, targets, [&](const ProgressEvent& event) {
-    display.update(event);
-    return true;
-  });
-  display.finish();
-
-  save_image(cli.output, result.image, content.alpha);
-  spdlog::info(
-      "wrote '{}' ({}x{}) in {:.1f} s: {} iterations, loss {:.4g} (content {:.4g}, "
-      "style {:.4g})",
-      cli.output, result.image.size(3), result.image.size(2), result.seconds, result.iterations,
-      result.loss, result.content_loss, result.style_loss);
+int exit_code_of(const std::vector<JobResult>& results) {
+  if (const int signal = interrupt_signal(); signal != 0) {
+    return signal == SIGTERM ? kExitTerminated : kExitInterrupted;
+  }
+  for (const auto& r : results) {
+    if (r.status == JobStatus::kFailed) return kExitSomeFailed;
+  }
   return kExitSuccess;
+}
+
+const char* status_of(int exit_code) {
+  switch (exit_code) {
+    case kExitSuccess:
+      return "done";
+    case kExitSomeFailed:
+      return "failed";
+    case kExitNothingRan:
+      return "error";
+    default:
+      return "interrupted";
+  }
+}
+
+// The part of a run that can fail as a whole; fills `results` and `info` as it goes so that
+// the report says how far it got.
+int run_batch(const CliOptions& cli, const StyleTransferOptions& options, ProgressDisplay& display,
+              std::vector<JobResult>& results, RunInfo& info, const std::string& executable) {
+  const BatchOptions batch = batch_options(cli);
+  info.options = options;
+  info.batch = batch;
+
+  const auto [shard, shard_count] = parse_shard(cli.shard);
+  const InputFiles contents = expand_inputs(cli.contents, cli.recursive);
+  const InputFiles styles = expand_inputs(cli.styles, cli.recursive);
+  for (const auto* list : {&contents, &styles}) {
+    for (const auto& note : list->notes) spdlog::info("note: {}", note);
+  }
+  const auto jobs =
+      select_shard(plan_jobs(contents.files, styles.files, cli.output), shard, shard_count);
+  results.assign(jobs.size(), JobResult());
+  for (size_t i = 0; i < jobs.size(); ++i) results[i].job = jobs[i];
+  if (cli.dry_run) {
+    print_plan(jobs, options, batch);
+    return kExitSuccess;
+  }
+  refuse_existing_outputs(jobs, batch);
+  prepare_outputs(jobs, batch);
+
+  const torch::Device device = pick_device(cli.device);
+  info.threads = set_threads(cli.threads);
+  info.device = device.str();
+  const std::string model_path = find_model(cli.model, executable);
+  info.model_path = model_path;
+  const auto extractor = FeatureExtractor::load(model_path, device);
+  if (!cli.report.empty()) info.model_sha256 = sha256_file(model_path);
+  spdlog::debug("model '{}' on {}, {} threads, {} jobs", model_path, info.device, info.threads,
+                jobs.size());
+
+  BatchRunner runner(extractor, options, batch);
+  results = runner.run(jobs, display, [] { return interrupt_signal() != 0; });
+  return exit_code_of(results);
 }
 
 // The first line of an exception's message: LibTorch appends C++ backtraces.
@@ -116,17 +194,51 @@ std::string first_line(const std::string& text) {
 }  // namespace
 
 int run(const CliOptions& cli, const std::string& executable, const CLI::App& app) {
+  const auto start = Clock::now();
+  install_interrupt_handlers();
+  RunInfo info;
+  info.tool_version = NST_VERSION;
+  info.started_at = utc_timestamp();
+  info.shard = cli.shard;
+  std::vector<JobResult> results;
+  std::unique_ptr<ProgressDisplay> display;
+
+  int exit_code = kExitNothingRan;
   try {
     const StyleTransferOptions options = resolve_options(app, cli);
-    return transfer(cli, options, executable);
+    display = ProgressDisplay::create(pick_progress_mode(cli.progress, cli.quiet), cli.print_every,
+                                      options.iterations());
+    if (!cli.report.empty()) check_writable(cli.report, ErrorCode::kReportWrite, "report");
+    exit_code = run_batch(cli, options, *display, results, info, executable);
   } catch (const Error& error) {
-    spdlog::error("{}", error.what());
+    info.error = error.what();
   } catch (const c10::Error& error) {
-    spdlog::error("{}", first_line(error.what()));
+    info.error = first_line(error.what());
   } catch (const std::exception& error) {
-    spdlog::error("{}", first_line(error.what()));
+    info.error = first_line(error.what());
   }
-  return kExitFailure;
+  if (!info.error.empty()) {
+    spdlog::error("{}", info.error);
+    exit_code = interrupt_signal() != 0 ? exit_code_of(results) : kExitNothingRan;
+  }
+  if (cli.dry_run && info.error.empty()) return exit_code;
+
+  info.exit_code = exit_code;
+  info.status = status_of(exit_code);
+  info.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  if (!cli.report.empty()) {
+    try {
+      write_report(cli.report, info, results);
+    } catch (const Error& error) {
+      spdlog::error("{}", error.what());
+      if (exit_code == kExitSuccess) exit_code = kExitSomeFailed;
+    }
+  }
+  if (display) {
+    display->run_finished(
+        {count_statuses(results), info.seconds, exit_code, info.status, cli.report});
+  }
+  return exit_code;
 }
 
 }  // namespace nst::cli

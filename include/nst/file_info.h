@@ -1,0 +1,23 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace nst {
+
+/// SHA-256 of a file's bytes, as 64 lower-case hex digits. Throws `nst::Error(kImageRead)`
+/// naming the file when it cannot be read.
+std::string sha256_file(const std::string& path);
+
+/// Size of a file in bytes, or -1 when it cannot be read.
+int64_t file_size_bytes(const std::string& path);
+
+/// Resets the process's peak resident memory, so that `peak_memory_bytes` measures from now
+/// (Linux: /proc/self/clear_refs). Does nothing where that is not possible.
+void reset_peak_memory();
+
+/// Peak resident memory of the process, in bytes, since start or the last `reset_peak_memory`;
+/// 0 where it cannot be read.
+int64_t peak_memory_bytes();
+
+}  // namespace nst

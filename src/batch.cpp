@@ -1,0 +1,222 @@
+#include "nst/batch.h"
+
+#include <glob.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include "nst/error.h"
+
+namespace nst {
+namespace fs = std::filesystem;
+namespace {
+
+const std::set<std::string> kImageExtensions = {"jpg", "jpeg", "jpe", "png", "webp", "tif", "tiff",
+                                                "bmp", "dib",  "ppm", "pgm", "pbm",  "pnm", "pfm",
+                                                "pxm", "sr",   "ras", "exr", "hdr",  "pic", "jp2"};
+
+std::string lower(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text;
+}
+
+bool is_glob(const std::string& text) {
+  return text.find_first_of("*?[") != std::string::npos;
+}
+
+// Identity of a path for finding duplicates: absolute, with links and dots resolved as far
+// as the path exists.
+std::string identity(const std::string& path) {
+  std::error_code ec;
+  const auto resolved = fs::weakly_canonical(fs::absolute(path), ec);
+  return ec ? fs::absolute(path).lexically_normal().string() : resolved.string();
+}
+
+class Collector {
+ public:
+  explicit Collector(bool recursive) : recursive_(recursive) {}
+
+  void add_file(const std::string& path) {
+    if (seen_.insert(identity(path)).second) result_.files.push_back(path);
+  }
+
+  void add_folder(const fs::path& folder) {
+    std::vector<fs::path> entries;
+    std::error_code ec;
+    for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
+      entries.push_back(it->path());
+    }
+    if (ec) {
+      throw Error(ErrorCode::kImageRead,
+                  "cannot read folder '" + folder.string() + "': " + ec.message());
+    }
+    std::sort(entries.begin(), entries.end());
+    for (const auto& entry : entries) add_entry(entry, folder);
+  }
+
+  void add_entry(const fs::path& entry, const fs::path& parent) {
+    std::error_code ec;
+    if (fs::is_directory(entry, ec)) {
+      if (recursive_) {
+        add_folder(entry);
+      } else {
+        note("skipping folder '" + entry.string() + "' in '" + parent.string() +
+             "' (--recursive descends into folders)");
+      }
+    } else if (has_image_extension(entry.string())) {
+      add_file(entry.string());
+    } else {
+      note("skipping '" + entry.string() + "': not an image file name");
+    }
+  }
+
+  void note(const std::string& text) { result_.notes.push_back(text); }
+  size_t count() const { return result_.files.size(); }
+  InputFiles take() { return std::move(result_); }
+
+ private:
+  bool recursive_;
+  InputFiles result_;
+  std::set<std::string> seen_;
+};
+
+std::vector<std::string> glob_matches(const std::string& pattern) {
+  glob_t matches{};
+  const int status = glob(pattern.c_str(), 0, nullptr, &matches);
+  std::vector<std::string> paths;
+  if (status == 0) paths.assign(matches.gl_pathv, matches.gl_pathv + matches.gl_pathc);
+  globfree(&matches);
+  std::sort(paths.begin(), paths.end());
+  return paths;
+}
+
+std::string replace_all(std::string text, const std::string& key, const std::string& value) {
+  for (size_t at = text.find(key); at != std::string::npos;
+       at = text.find(key, at + value.size())) {
+    text.replace(at, key.size(), value);
+  }
+  return text;
+}
+
+std::string extension_of(const std::string& path) {
+  std::string ext = fs::path(path).extension().string();
+  return ext.empty() ? ext : ext.substr(1);
+}
+
+[[noreturn]] void invalid(const std::string& why) {
+  throw Error(ErrorCode::kInvalidOptions, why);
+}
+
+}  // namespace
+
+const char* const kDefaultOutputTemplate = "{content}_{style}.png";
+
+bool has_image_extension(const std::string& path) {
+  return kImageExtensions.count(lower(extension_of(path))) > 0;
+}
+
+InputFiles expand_inputs(const std::vector<std::string>& arguments, bool recursive) {
+  Collector collector(recursive);
+  for (const auto& argument : arguments) {
+    const size_t before = collector.count();
+    std::error_code ec;
+    const auto status = fs::status(argument, ec);
+    if (fs::is_directory(status)) {
+      collector.add_folder(argument);
+    } else if (fs::exists(status)) {
+      collector.add_file(argument);  // named explicitly: used whatever its extension
+    } else if (is_glob(argument)) {
+      for (const auto& match : glob_matches(argument)) collector.add_entry(match, argument);
+    } else {
+      throw Error(ErrorCode::kImageRead, "cannot read image '" + argument + "': no such file");
+    }
+    if (collector.count() == before && !fs::is_regular_file(status)) {
+      throw Error(ErrorCode::kImageRead, "'" + argument + "' holds or matches no image files");
+    }
+  }
+  return collector.take();
+}
+
+std::vector<Job> plan_jobs(const std::vector<std::string>& contents,
+                           const std::vector<std::string>& styles, const std::string& output) {
+  const size_t count = contents.size() * styles.size();
+  std::error_code ec;
+  const bool is_template = output.find('{') != std::string::npos;
+  const bool is_folder = !is_template && (fs::is_directory(output, ec) || output.back() == '/' ||
+                                          (count > 1 && !has_image_extension(output)));
+  if (!is_template && !is_folder && count > 1) {
+    invalid("-o '" + output + "' names one file, but there are " + std::to_string(count) +
+            " jobs; give a folder, or a template such as 'out/" + kDefaultOutputTemplate + "'");
+  }
+  const std::string pattern = is_template ? output
+                              : is_folder ? (fs::path(output) / kDefaultOutputTemplate).string()
+                                          : output;
+  const int width = static_cast<int>(std::to_string(count > 0 ? count - 1 : 0).size());
+
+  std::vector<Job> jobs;
+  std::map<std::string, size_t> owner;  // output identity → job index
+  std::set<std::string> inputs;
+  for (const auto& path : contents) inputs.insert(identity(path));
+  for (const auto& path : styles) inputs.insert(identity(path));
+  for (const auto& content : contents) {
+    for (const auto& style : styles) {
+      Job job;
+      job.index = jobs.size();
+      job.content = content;
+      job.style = style;
+      std::string name = pattern;
+      if (is_template || is_folder) {
+        char index[32];
+        std::snprintf(index, sizeof(index), "%0*zu", width, job.index);
+        name = replace_all(name, "{content}", fs::path(content).stem().string());
+        name = replace_all(name, "{style}", fs::path(style).stem().string());
+        name = replace_all(name, "{index}", index);
+        name = replace_all(name, "{ext}", extension_of(content));
+      }
+      job.output = name;
+      const std::string id = identity(name);
+      if (inputs.count(id) > 0) {
+        invalid("output '" + name + "' of job " + std::to_string(job.index) +
+                " would overwrite an input");
+      }
+      if (const auto [it, fresh] = owner.emplace(id, job.index); !fresh) {
+        const Job& first = jobs[it->second];
+        invalid("jobs " + std::to_string(first.index) + " ('" + first.content + "' x '" +
+                first.style + "') and " + std::to_string(job.index) + " ('" + content + "' x '" +
+                style + "') would both write '" + name +
+                "'; add {index} or {style} to the -o "
+                "template");
+      }
+      jobs.push_back(std::move(job));
+    }
+  }
+  return jobs;
+}
+
+std::vector<Job> select_shard(const std::vector<Job>& jobs, size_t shard, size_t count) {
+  std::vector<Job> selected;
+  for (const auto& job : jobs) {
+    if (job.index % count == shard) selected.push_back(job);
+  }
+  return selected;
+}
+
+std::string partial_path(const std::string& output) {
+  const fs::path path(output);
+  return (path.parent_path() / (path.stem().string() + ".partial" + path.extension().string()))
+      .string();
+}
+
+std::string iteration_path(const std::string& output, long long iteration) {
+  const fs::path path(output);
+  char suffix[32];
+  std::snprintf(suffix, sizeof(suffix), ".iter%05lld", iteration);
+  return (path.parent_path() / (path.stem().string() + suffix + path.extension().string()))
+      .string();
+}
+
+}  // namespace nst

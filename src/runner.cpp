@@ -1,0 +1,187 @@
+#include "nst/runner.h"
+
+#include <chrono>
+#include <filesystem>
+
+#include "nst/error.h"
+#include "nst/file_info.h"
+#include "nst/image_io.h"
+
+namespace nst {
+namespace fs = std::filesystem;
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// The first line of an exception's message: LibTorch appends C++ backtraces.
+std::string first_line(const std::string& text) {
+  return text.substr(0, text.find('\n'));
+}
+
+std::vector<std::string> layers_in_use(const StyleTransferOptions& options) {
+  std::vector<std::string> layers = options.content_layers();
+  layers.insert(layers.end(), options.style_layers().begin(), options.style_layers().end());
+  return layers;
+}
+
+// An image too thin for the network would fail deep inside a pooling layer; say so up front.
+void check_input_size(const torch::Tensor& rgb, const std::string& path,
+                      const StyleTransferOptions& options) {
+  const int64_t minimum = FeatureExtractor::min_input_side(layers_in_use(options));
+  const int64_t width = rgb.size(3), height = rgb.size(2);
+  if (width < minimum || height < minimum) {
+    throw Error(ErrorCode::kImageRead,
+                "cannot use image '" + path + "': resized to " + std::to_string(width) + "x" +
+                    std::to_string(height) + " it is too small; the layers in use need at least " +
+                    std::to_string(minimum) +
+                    " pixels on each side (raise --size, or use shallower layers)");
+  }
+}
+
+}  // namespace
+
+const char* to_string(JobStatus status) {
+  switch (status) {
+    case JobStatus::kPending:
+      return "pending";
+    case JobStatus::kDone:
+      return "done";
+    case JobStatus::kSkipped:
+      return "skipped";
+    case JobStatus::kFailed:
+      return "failed";
+    case JobStatus::kCutShort:
+      return "cut short";
+    case JobStatus::kInterrupted:
+      return "interrupted";
+  }
+  return "?";
+}
+
+BatchRunner::BatchRunner(const FeatureExtractor& extractor, StyleTransferOptions options,
+                         BatchOptions batch)
+    : engine_(extractor, std::move(options)), batch_(batch) {}
+
+InputInfo BatchRunner::describe(const std::string& path, const torch::Tensor& rgb) const {
+  InputInfo info;
+  info.path = path;
+  info.bytes = file_size_bytes(path);
+  if (batch_.hash_inputs) info.sha256 = sha256_file(path);
+  info.width = rgb.size(3);
+  info.height = rgb.size(2);
+  return info;
+}
+
+const BatchRunner::StyleEntry& BatchRunner::style(const std::string& path) {
+  if (const auto it = styles_.find(path); it != styles_.end()) return it->second;
+  StyleEntry entry;
+  const auto& options = engine_.options();
+  try {
+    const Image image =
+        load_image(path, options.style_size() > 0 ? options.style_size() : options.size());
+    check_input_size(image.rgb, path, options);
+    entry.targets = engine_.style_targets(image.rgb);
+    entry.info = describe(path, image.rgb);
+  } catch (const Error& error) {
+    entry.error = error.what();
+  }
+  // A style that cannot be loaded fails every job that uses it, without loading it again.
+  return styles_.emplace(path, std::move(entry)).first->second;
+}
+
+void BatchRunner::run_job(JobResult& result, BatchListener& listener,
+                          const std::function<bool()>& stop_requested) {
+  const Job& job = result.job;
+  const auto start = Clock::now();
+  reset_peak_memory();
+  std::error_code ec;
+  if (fs::exists(job.output, ec)) {
+    if (batch_.skip_existing) {
+      result.status = JobStatus::kSkipped;
+      result.reason = "output exists";
+      return;
+    }
+    if (!batch_.overwrite) {
+      result.status = JobStatus::kFailed;
+      result.reason = "output '" + job.output +
+                      "' exists; pass --overwrite to replace it or --skip-existing to skip it";
+      return;
+    }
+  }
+  try {
+    check_output_path(job.output);
+    const StyleEntry& style_entry = style(job.style);
+    if (!style_entry.error.empty()) throw Error(ErrorCode::kImageRead, style_entry.error);
+    result.style = style_entry.info;
+    const auto& options = engine_.options();
+    const Image content = load_image(job.content, options.size());
+    check_input_size(content.rgb, job.content, options);
+    result.content = describe(job.content, content.rgb);
+
+    bool interrupted = false;
+    bool timed_out = false;
+    const auto transfer =
+        engine_.run(content.rgb, style_entry.targets, [&](const ProgressEvent& e) {
+          listener.iteration(job, e);
+          if (batch_.save_every > 0 && e.iteration % batch_.save_every == 0 &&
+              e.iteration < e.iterations) {
+            save_image(iteration_path(job.output, e.iteration), e.image, content.alpha);
+          }
+          if (stop_requested && stop_requested()) {
+            interrupted = true;
+            return false;
+          }
+          if (batch_.time_limit_seconds > 0 && e.elapsed_seconds >= batch_.time_limit_seconds) {
+            timed_out = true;
+            return false;
+          }
+          return true;
+        });
+    result.iterations = transfer.iterations;
+    result.scales.push_back({content.rgb.size(3), content.rgb.size(2), transfer.iterations,
+                             transfer.loss, transfer.content_loss, transfer.style_loss});
+    if (interrupted) {
+      result.written = partial_path(job.output);
+      save_image(result.written, transfer.image, content.alpha);
+      result.status = JobStatus::kInterrupted;
+      result.reason = "interrupted after " + std::to_string(transfer.iterations) + " of " +
+                      std::to_string(options.iterations()) + " iterations";
+      stopped_ = true;
+    } else {
+      save_image(job.output, transfer.image, content.alpha);
+      result.written = job.output;
+      result.status = timed_out && transfer.cancelled ? JobStatus::kCutShort : JobStatus::kDone;
+      if (result.status == JobStatus::kCutShort) {
+        result.reason = "time limit reached after " + std::to_string(transfer.iterations) + " of " +
+                        std::to_string(options.iterations()) + " iterations";
+      }
+    }
+  } catch (const Error& error) {
+    result.status = JobStatus::kFailed;
+    result.reason = error.what();
+  } catch (const c10::Error& error) {
+    result.status = JobStatus::kFailed;
+    result.reason = first_line(error.what());
+  } catch (const std::exception& error) {
+    result.status = JobStatus::kFailed;
+    result.reason = first_line(error.what());
+  }
+  result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  result.peak_memory_bytes = peak_memory_bytes();
+}
+
+std::vector<JobResult> BatchRunner::run(const std::vector<Job>& jobs, BatchListener& listener,
+                                        const std::function<bool()>& stop_requested) {
+  std::vector<JobResult> results(jobs.size());
+  for (size_t i = 0; i < jobs.size(); ++i) results[i].job = jobs[i];
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    if (stopped_ || (stop_requested && stop_requested())) break;
+    listener.job_started(jobs[i], i + 1, jobs.size());
+    run_job(results[i], listener, stop_requested);
+    listener.job_finished(results[i]);
+    if (results[i].status == JobStatus::kFailed && batch_.fail_fast) stopped_ = true;
+  }
+  return results;
+}
+
+}  // namespace nst
