@@ -11,15 +11,9 @@ source scripts/common.sh
 build_dir=${NST_BUILD_DIR:-build}
 sizes=${NST_BENCH_SIZES:-256,512}
 iterations=${NST_BENCH_ITERATIONS:-10}
-for binary in nst nst_bench; do
-  [ -x "$build_dir/$binary" ] || { echo "bench: $build_dir/$binary is missing; run scripts/setup.sh" >&2; exit 1; }
-done
+require_built "$build_dir" nst nst_bench
 bash scripts/fetch_samples.sh samples
-model=models/vgg19.pt
-if [ ! -f "$model" ]; then
-  model=models/vgg19_random.pt
-  [ -f "$model" ] || "$(find_torch_python)" scripts/export_vgg19.py -o "$model" --weights random --seed 0
-fi
+model=$(sample_model)
 
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
 echo "== loop step against bare forward+backward (model $model)"
@@ -32,7 +26,8 @@ trap 'rm -rf "$out"' EXIT
 for size in ${sizes//,/ }; do
   start=$(date +%s.%N)
   "$build_dir/nst" -q --model "$model" --content samples/fruits.jpg \
-    --style samples/starry_night.jpg -o "$out/bench.png" --size "$size" --iterations "$iterations"
+    --style samples/starry_night.jpg -o "$out/bench.png" --overwrite --size "$size" \
+    --iterations "$iterations"
   end=$(date +%s.%N)
   awk -v s="$size" -v a="$start" -v b="$end" -v n="$iterations" \
     'BEGIN { printf "size %s: %.2f s wall for %d iterations\n", s, b - a, n }'

@@ -20,3 +20,29 @@ find_torch_python() {
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
+
+# Prints the model to use for samples and benchmarks: models/vgg19.pt (ImageNet weights) when
+# it exists, else models/vgg19_random.pt, exported first if missing (fixed random weights).
+sample_model() {
+  if [ -f models/vgg19.pt ]; then
+    echo models/vgg19.pt
+    return 0
+  fi
+  if [ ! -f models/vgg19_random.pt ]; then
+    "$(find_torch_python)" scripts/export_vgg19.py -o models/vgg19_random.pt \
+      --weights random --seed 0 >&2
+  fi
+  echo models/vgg19_random.pt
+}
+
+# Fails unless each named program exists in the build folder $1.
+require_built() {
+  local build_dir=$1 binary
+  shift
+  for binary in "$@"; do
+    if [ ! -x "$build_dir/$binary" ]; then
+      echo "error: $build_dir/$binary is missing; run scripts/setup.sh" >&2
+      return 1
+    fi
+  done
+}

@@ -4,8 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target=${1:-samples}
-images=(starry_night.jpg fruits.jpg building.jpg baboon.jpg butterfly.jpg)
-if [ -f "$target/starry_night.jpg" ] && [ -f "$target/fruits.jpg" ]; then
+images=(starry_night.jpg fruits.jpg building.jpg baboon.jpg butterfly.jpg home.jpg orange.jpg
+  apple.jpg messi5.jpg)
+if [ -f "$target/starry_night.jpg" ] && [ -f "$target/messi5.jpg" ]; then
   exit 0
 fi
 work=$(mktemp -d)

@@ -13,15 +13,11 @@ source scripts/common.sh
 build_dir=${NST_BUILD_DIR:-build}
 size=${NST_SAMPLE_SIZE:-256}
 iterations=${NST_SAMPLE_ITERATIONS:-300}
-[ -x "$build_dir/nst" ] || { echo "run_sample: $build_dir/nst is missing; run scripts/setup.sh" >&2; exit 1; }
+require_built "$build_dir" nst
 bash scripts/fetch_samples.sh samples
 
-model=models/vgg19.pt
-if [ ! -f "$model" ]; then
-  model=models/vgg19_random.pt
-  if [ ! -f "$model" ]; then
-    "$(find_torch_python)" scripts/export_vgg19.py -o "$model" --weights random --seed 0
-  fi
+model=$(sample_model)
+if [ "$model" != models/vgg19.pt ]; then
   echo "run_sample: WARNING: models/vgg19.pt (ImageNet weights) is missing, so this uses a"
   echo "run_sample: WARNING: random-weight VGG19: the picture shows the pipeline working,"
   echo "run_sample: WARNING: not real style transfer. See models/README.md for the weights."
@@ -29,4 +25,5 @@ fi
 
 mkdir -p out
 "$build_dir/nst" --content samples/fruits.jpg --style samples/starry_night.jpg \
-  -o out/fruits_starry_night.png --model "$model" --size "$size" --iterations "$iterations"
+  -o out/fruits_starry_night.png --overwrite --model "$model" --size "$size" \
+  --iterations "$iterations"

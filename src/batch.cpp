@@ -41,6 +41,7 @@ class Collector {
   explicit Collector(bool recursive) : recursive_(recursive) {}
 
   void add_file(const std::string& path) {
+    ++matched_;
     if (seen_.insert(identity(path)).second) result_.files.push_back(path);
   }
 
@@ -75,13 +76,15 @@ class Collector {
   }
 
   void note(const std::string& text) { result_.notes.push_back(text); }
-  size_t count() const { return result_.files.size(); }
+  // Image files met so far, counting those already listed by an earlier argument.
+  size_t matched() const { return matched_; }
   InputFiles take() { return std::move(result_); }
 
  private:
   bool recursive_;
   InputFiles result_;
   std::set<std::string> seen_;
+  size_t matched_ = 0;
 };
 
 std::vector<std::string> glob_matches(const std::string& pattern) {
@@ -122,7 +125,7 @@ bool has_image_extension(const std::string& path) {
 InputFiles expand_inputs(const std::vector<std::string>& arguments, bool recursive) {
   Collector collector(recursive);
   for (const auto& argument : arguments) {
-    const size_t before = collector.count();
+    const size_t before = collector.matched();
     std::error_code ec;
     const auto status = fs::status(argument, ec);
     if (fs::is_directory(status)) {
@@ -134,7 +137,7 @@ InputFiles expand_inputs(const std::vector<std::string>& arguments, bool recursi
     } else {
       throw Error(ErrorCode::kImageRead, "cannot read image '" + argument + "': no such file");
     }
-    if (collector.count() == before && !fs::is_regular_file(status)) {
+    if (collector.matched() == before && !fs::is_regular_file(status)) {
       throw Error(ErrorCode::kImageRead, "'" + argument + "' holds or matches no image files");
     }
   }
@@ -143,6 +146,7 @@ InputFiles expand_inputs(const std::vector<std::string>& arguments, bool recursi
 
 std::vector<Job> plan_jobs(const std::vector<std::string>& contents,
                            const std::vector<std::string>& styles, const std::string& output) {
+  if (output.empty()) invalid("-o is empty; give an output file, folder or template");
   const size_t count = contents.size() * styles.size();
   std::error_code ec;
   const bool is_template = output.find('{') != std::string::npos;

@@ -37,11 +37,11 @@ json batch_json(const BatchOptions& b) {
 
 json input_json(const InputInfo& info, const std::string& fallback_path) {
   json input = {{"path", info.path.empty() ? fallback_path : info.path}};
-  if (!info.path.empty()) {
-    input["bytes"] = info.bytes;
+  if (info.bytes >= 0 && !info.path.empty()) input["bytes"] = info.bytes;
+  if (!info.sha256.empty()) input["sha256"] = info.sha256;
+  if (info.width > 0) {
     input["width"] = info.width;
     input["height"] = info.height;
-    if (!info.sha256.empty()) input["sha256"] = info.sha256;
   }
   return input;
 }
@@ -66,6 +66,7 @@ json job_json(const JobResult& r, uint64_t seed) {
               {"scales", scales},
               {"iterations", r.iterations},
               {"seconds", r.seconds},
+              {"optimisation_seconds", r.optimisation_seconds},
               {"peak_memory_bytes", r.peak_memory_bytes}};
   if (!r.reason.empty()) job["reason"] = r.reason;
   return job;

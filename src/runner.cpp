@@ -13,11 +13,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// The first line of an exception's message: LibTorch appends C++ backtraces.
-std::string first_line(const std::string& text) {
-  return text.substr(0, text.find('\n'));
-}
-
 std::vector<std::string> layers_in_use(const StyleTransferOptions& options) {
   std::vector<std::string> layers = options.content_layers();
   layers.insert(layers.end(), options.style_layers().begin(), options.style_layers().end());
@@ -62,26 +57,34 @@ BatchRunner::BatchRunner(const FeatureExtractor& extractor, StyleTransferOptions
                          BatchOptions batch)
     : engine_(extractor, std::move(options)), batch_(batch) {}
 
-InputInfo BatchRunner::describe(const std::string& path, const torch::Tensor& rgb) const {
+// Size and hash of an input file, as far as it can be read: a report should say what a
+// failed job was given too.
+InputInfo BatchRunner::describe(const std::string& path) const {
   InputInfo info;
   info.path = path;
   info.bytes = file_size_bytes(path);
-  if (batch_.hash_inputs) info.sha256 = sha256_file(path);
-  info.width = rgb.size(3);
-  info.height = rgb.size(2);
+  if (batch_.hash_inputs && info.bytes >= 0) {
+    try {
+      info.sha256 = sha256_file(path);
+    } catch (const Error&) {
+      // unreadable: the job's own error says so
+    }
+  }
   return info;
 }
 
 const BatchRunner::StyleEntry& BatchRunner::style(const std::string& path) {
   if (const auto it = styles_.find(path); it != styles_.end()) return it->second;
   StyleEntry entry;
+  entry.info = describe(path);
   const auto& options = engine_.options();
   try {
     const Image image =
         load_image(path, options.style_size() > 0 ? options.style_size() : options.size());
     check_input_size(image.rgb, path, options);
     entry.targets = engine_.style_targets(image.rgb);
-    entry.info = describe(path, image.rgb);
+    entry.info.width = image.rgb.size(3);
+    entry.info.height = image.rgb.size(2);
   } catch (const Error& error) {
     entry.error = error.what();
   }
@@ -111,12 +114,14 @@ void BatchRunner::run_job(JobResult& result, BatchListener& listener,
   try {
     check_output_path(job.output);
     const StyleEntry& style_entry = style(job.style);
-    if (!style_entry.error.empty()) throw Error(ErrorCode::kImageRead, style_entry.error);
     result.style = style_entry.info;
+    if (!style_entry.error.empty()) throw Error(ErrorCode::kImageRead, style_entry.error);
     const auto& options = engine_.options();
+    result.content = describe(job.content);
     const Image content = load_image(job.content, options.size());
     check_input_size(content.rgb, job.content, options);
-    result.content = describe(job.content, content.rgb);
+    result.content.width = content.rgb.size(3);
+    result.content.height = content.rgb.size(2);
 
     bool interrupted = false;
     bool timed_out = false;
@@ -138,6 +143,7 @@ void BatchRunner::run_job(JobResult& result, BatchListener& listener,
           return true;
         });
     result.iterations = transfer.iterations;
+    result.optimisation_seconds = transfer.seconds;
     result.scales.push_back({content.rgb.size(3), content.rgb.size(2), transfer.iterations,
                              transfer.loss, transfer.content_loss, transfer.style_loss});
     if (interrupted) {
@@ -150,6 +156,9 @@ void BatchRunner::run_job(JobResult& result, BatchListener& listener,
     } else {
       save_image(job.output, transfer.image, content.alpha);
       result.written = job.output;
+      // A .partial left by an interrupted earlier run is superseded now.
+      std::error_code ignored;
+      fs::remove(partial_path(job.output), ignored);
       result.status = timed_out && transfer.cancelled ? JobStatus::kCutShort : JobStatus::kDone;
       if (result.status == JobStatus::kCutShort) {
         result.reason = "time limit reached after " + std::to_string(transfer.iterations) + " of " +

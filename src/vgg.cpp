@@ -32,11 +32,6 @@ std::vector<std::string> make_layer_names() {
   throw Error(ErrorCode::kModelInvalid, "model '" + path + "' " + why);
 }
 
-// The first line of a c10::Error's message: the rest is a C++ backtrace.
-std::string first_line(const std::string& text) {
-  return text.substr(0, text.find('\n'));
-}
-
 std::string type_name(const torch::jit::Module& module) {
   return module.type()->name() ? module.type()->name()->name() : std::string("?");
 }

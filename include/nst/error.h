@@ -30,4 +30,10 @@ class Error : public std::runtime_error {
   ErrorCode code_;
 };
 
+/// The first line of an exception's message: LibTorch's errors go on with a C++ backtrace that
+/// means nothing to a user.
+inline std::string first_line(const std::string& text) {
+  return text.substr(0, text.find('\n'));
+}
+
 }  // namespace nst

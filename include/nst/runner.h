@@ -55,8 +55,9 @@ struct JobResult {
   InputInfo style;
   std::vector<ScaleResult> scales;
   int64_t iterations = 0;
-  double seconds = 0;             ///< wall time of the whole job, loading and saving included
-  int64_t peak_memory_bytes = 0;  ///< peak resident memory of the process during the job
+  double seconds = 0;               ///< wall time of the whole job, loading and saving included
+  double optimisation_seconds = 0;  ///< wall time of the optimisation alone
+  int64_t peak_memory_bytes = 0;    ///< peak resident memory of the process during the job
 };
 
 /// How a batch treats existing outputs, failures and time.
@@ -105,7 +106,7 @@ class BatchRunner {
   const StyleEntry& style(const std::string& path);
   void run_job(JobResult& result, BatchListener& listener,
                const std::function<bool()>& stop_requested);
-  InputInfo describe(const std::string& path, const torch::Tensor& rgb) const;
+  InputInfo describe(const std::string& path) const;
 
   StyleTransfer engine_;
   BatchOptions batch_;

@@ -56,22 +56,26 @@ bool output_exists(const Job& job) {
 
 void print_plan(const std::vector<Job>& jobs, const StyleTransferOptions& options,
                 const BatchOptions& batch) {
-  size_t skip = 0, replace = 0;
+  size_t skip = 0, existing = 0;
   for (const auto& job : jobs) {
     const char* note = "";
     if (output_exists(job)) {
-      note = batch.skip_existing ? "  (exists: skip)" : "  (exists: replace)";
-      ++(batch.skip_existing ? skip : replace);
+      note = batch.skip_existing ? "  (exists: skip)"
+             : batch.overwrite   ? "  (exists: replace)"
+                                 : "  (exists: refused without --overwrite or --skip-existing)";
+      ++(batch.skip_existing ? skip : existing);
     }
     std::printf("job %zu: '%s' x '%s' -> '%s'%s\n", job.index, job.content.c_str(),
                 job.style.c_str(), job.output.c_str(), note);
   }
   const auto style_size = options.style_size() > 0 ? options.style_size() : options.size();
   std::printf(
-      "%zu jobs, size %lld (style %lld), %lld iterations each: %zu to run, %zu to skip, "
-      "%zu to replace\n",
-      jobs.size(), static_cast<long long>(options.size()), static_cast<long long>(style_size),
-      static_cast<long long>(options.iterations()), jobs.size() - skip, skip, replace);
+      "%zu job%s, size %lld (style %lld), %lld iterations each: %zu to run, %zu to "
+      "skip, %zu with an existing output%s\n",
+      jobs.size(), jobs.size() == 1 ? "" : "s", static_cast<long long>(options.size()),
+      static_cast<long long>(style_size), static_cast<long long>(options.iterations()),
+      jobs.size() - skip, skip, existing,
+      existing > 0 && !batch.overwrite ? " (refused without --overwrite)" : "");
 }
 
 // Existing outputs are never replaced by accident: without --overwrite or --skip-existing
@@ -186,16 +190,11 @@ int run_batch(const CliOptions& cli, const StyleTransferOptions& options, Progre
   return exit_code_of(results);
 }
 
-// The first line of an exception's message: LibTorch appends C++ backtraces.
-std::string first_line(const std::string& text) {
-  return text.substr(0, text.find('\n'));
-}
-
 }  // namespace
 
 int run(const CliOptions& cli, const std::string& executable, const CLI::App& app) {
   const auto start = Clock::now();
-  install_interrupt_handlers();
+  install_interrupt_handlers(cli.progress == "json");
   RunInfo info;
   info.tool_version = NST_VERSION;
   info.started_at = utc_timestamp();
@@ -208,7 +207,13 @@ int run(const CliOptions& cli, const std::string& executable, const CLI::App& ap
     const StyleTransferOptions options = resolve_options(app, cli);
     display = ProgressDisplay::create(pick_progress_mode(cli.progress, cli.quiet), cli.print_every,
                                       options.iterations());
-    if (!cli.report.empty()) check_writable(cli.report, ErrorCode::kReportWrite, "report");
+    if (!cli.report.empty()) {
+      // The report often goes into the output folder, which may not exist yet.
+      const fs::path folder = fs::path(cli.report).parent_path();
+      std::error_code ec;
+      if (!folder.empty()) fs::create_directories(folder, ec);
+      check_writable(cli.report, ErrorCode::kReportWrite, "report");
+    }
     exit_code = run_batch(cli, options, *display, results, info, executable);
   } catch (const Error& error) {
     info.error = error.what();
