@@ -101,6 +101,37 @@ void StyleTransferOptions::validate() const {
     invalid("Adam's betas must lie in [0, 1)");
   }
   if (!std::isfinite(epsilon_) || epsilon_ <= 0) invalid("Adam's epsilon must be > 0");
+  if (min_scale_ != 0 && min_scale_ < 16) {
+    invalid("the smallest scale must be 0 (one scale) or at least 16 pixels, not " +
+            std::to_string(min_scale_));
+  }
+  if (initial_iterations_ < 0) invalid("initial iterations must be 0 (as --iterations) or more");
+  if (!(average_decay_ >= 0 && average_decay_ < 1)) {
+    invalid("the average decay must lie in [0, 1); 0 turns averaging off");
+  }
+}
+
+std::vector<int64_t> StyleTransferOptions::scale_sides() const {
+  std::vector<int64_t> sides;
+  if (min_scale_ > 0 && min_scale_ < size_) {
+    for (double side = static_cast<double>(min_scale_); std::lround(side) < size_;
+         side *= std::sqrt(2.0)) {
+      sides.push_back(std::lround(side));
+    }
+  }
+  sides.push_back(size_);
+  return sides;
+}
+
+int64_t StyleTransferOptions::iterations_at(size_t index) const {
+  return index == 0 && initial_iterations_ > 0 && scale_sides().size() > 1 ? initial_iterations_
+                                                                           : iterations_;
+}
+
+int64_t StyleTransferOptions::total_iterations() const {
+  int64_t total = 0;
+  for (size_t i = 0; i < scale_sides().size(); ++i) total += iterations_at(i);
+  return total;
 }
 
 std::vector<double> StyleTransferOptions::effective_style_layer_weights() const {

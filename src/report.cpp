@@ -24,7 +24,10 @@ json options_json(const StyleTransferOptions& o) {
           {"beta1", o.beta1()},
           {"beta2", o.beta2()},
           {"epsilon", o.epsilon()},
-          {"seed", o.seed()}};
+          {"seed", o.seed()},
+          {"scales", o.scale_sides()},
+          {"initial_iterations", o.iterations_at(0)},
+          {"average_decay", o.average_decay()}};
 }
 
 json batch_json(const BatchOptions& b) {

@@ -144,14 +144,13 @@ void BatchRunner::run_job(JobResult& result, BatchListener& listener,
         });
     result.iterations = transfer.iterations;
     result.optimisation_seconds = transfer.seconds;
-    result.scales.push_back({content.rgb.size(3), content.rgb.size(2), transfer.iterations,
-                             transfer.loss, transfer.content_loss, transfer.style_loss});
+    result.scales = transfer.scales;
     if (interrupted) {
       result.written = partial_path(job.output);
       save_image(result.written, transfer.image, content.alpha);
       result.status = JobStatus::kInterrupted;
       result.reason = "interrupted after " + std::to_string(transfer.iterations) + " of " +
-                      std::to_string(options.iterations()) + " iterations";
+                      std::to_string(options.total_iterations()) + " iterations";
       stopped_ = true;
     } else {
       save_image(job.output, transfer.image, content.alpha);
@@ -162,7 +161,7 @@ void BatchRunner::run_job(JobResult& result, BatchListener& listener,
       result.status = timed_out && transfer.cancelled ? JobStatus::kCutShort : JobStatus::kDone;
       if (result.status == JobStatus::kCutShort) {
         result.reason = "time limit reached after " + std::to_string(transfer.iterations) + " of " +
-                        std::to_string(options.iterations()) + " iterations";
+                        std::to_string(options.total_iterations()) + " iterations";
       }
     }
   } catch (const Error& error) {

@@ -5,9 +5,89 @@
 #include <limits>
 
 #include "nst/error.h"
+#include "nst/image_io.h"
 #include "nst/losses.h"
 
 namespace nst {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+namespace F = torch::nn::functional;
+
+// [1, C, H, W] images to height × width: bicubic, antialiased when shrinking.
+torch::Tensor resize_image(const torch::Tensor& image, int64_t height, int64_t width) {
+  if (image.size(2) == height && image.size(3) == width) return image;
+  const bool shrinking = height * width < image.size(2) * image.size(3);
+  return F::interpolate(image, F::InterpolateFuncOptions()
+                                   .size(std::vector<int64_t>{height, width})
+                                   .mode(torch::kBicubic)
+                                   .align_corners(false)
+                                   .antialias(shrinking))
+      .clamp(0.0, 255.0);
+}
+
+// Height and width of `image` scaled so its long side is `side`.
+std::pair<int64_t, int64_t> fit(const torch::Tensor& image, int64_t side) {
+  const cv::Size size =
+      fit_long_side(static_cast<int>(image.size(3)), static_cast<int>(image.size(2)), side);
+  return {size.height, size.width};
+}
+
+// torch.optim.Adam (no weight decay, no AMSGrad) written out, so that its moment estimates can
+// follow the image from one scale to the next instead of starting again from zero.
+class Adam {
+ public:
+  Adam(const StyleTransferOptions& options, const torch::Tensor& like)
+      : options_(options), m_(torch::zeros_like(like)), v_(torch::zeros_like(like)) {}
+
+  void step(torch::Tensor& image, const torch::Tensor& gradient) {
+    ++steps_;
+    const double beta1 = options_.beta1(), beta2 = options_.beta2();
+    m_.mul_(beta1).add_(gradient, 1.0 - beta1);
+    v_.mul_(beta2).addcmul_(gradient, gradient, 1.0 - beta2);
+    const double correction1 = 1.0 - std::pow(beta1, static_cast<double>(steps_));
+    const double correction2 = 1.0 - std::pow(beta2, static_cast<double>(steps_));
+    const auto denominator = (v_.sqrt() / std::sqrt(correction2)).add_(options_.epsilon());
+    image.addcdiv_(m_, denominator, -options_.learning_rate() / correction1);
+  }
+
+  // Bilinear keeps the second moment non-negative where bicubic could overshoot below zero.
+  void resize(int64_t height, int64_t width) {
+    const auto options = F::InterpolateFuncOptions()
+                             .size(std::vector<int64_t>{height, width})
+                             .mode(torch::kBilinear)
+                             .align_corners(false);
+    m_ = F::interpolate(m_, options);
+    v_ = F::interpolate(v_, options).clamp_min_(0.0);
+  }
+
+ private:
+  const StyleTransferOptions& options_;
+  torch::Tensor m_;
+  torch::Tensor v_;
+  int64_t steps_ = 0;
+};
+
+// Bias-corrected exponential moving average of the image.
+class MovingAverage {
+ public:
+  explicit MovingAverage(double decay) : decay_(decay) {}
+
+  void add(const torch::Tensor& image) {
+    average_ = average_.defined() ? average_.mul_(decay_).add_(image, 1.0 - decay_)
+                                  : image * (1.0 - decay_);
+    correction_ = correction_ * decay_ + (1.0 - decay_);
+  }
+  bool empty() const { return !average_.defined(); }
+  torch::Tensor value() const { return average_ / correction_; }
+
+ private:
+  double decay_;
+  torch::Tensor average_;
+  double correction_ = 0;
+};
+
+}  // namespace
 
 StyleTransfer::StyleTransfer(const FeatureExtractor& extractor, StyleTransferOptions options)
     : extractor_(extractor), options_(std::move(options)) {
@@ -23,16 +103,29 @@ StyleTransfer::StyleTransfer(const FeatureExtractor& extractor, StyleTransferOpt
 
 StyleTargets StyleTransfer::style_targets(const torch::Tensor& style_rgb255) const {
   torch::NoGradGuard no_grad;
+  const auto style = style_rgb255.to(extractor_.device(), torch::kFloat32);
+  const int64_t full_side = std::max(style.size(2), style.size(3));
   StyleTargets targets;
-  for (auto& [name, features] : extractor_.extract(style_rgb255, options_.style_layers())) {
-    targets.grams.emplace(name, gram_matrix(features));
+  for (const int64_t side : options_.scale_sides()) {
+    // The style shrinks with the scale, so each scale sees the same share of the artwork.
+    const int64_t style_side = std::max<int64_t>(
+        1, std::lround(static_cast<double>(full_side) * static_cast<double>(side) /
+                       static_cast<double>(options_.size())));
+    const auto [height, width] = fit(style, style_side);
+    std::map<std::string, torch::Tensor> grams;
+    for (auto& [name, features] :
+         extractor_.extract(resize_image(style, height, width), options_.style_layers())) {
+      grams.emplace(name, gram_matrix(features));
+    }
+    targets.scales.push_back(std::move(grams));
   }
   return targets;
 }
 
 StyleTransfer::Losses StyleTransfer::losses(
     const std::map<std::string, torch::Tensor>& features,
-    const std::map<std::string, torch::Tensor>& content_targets, const StyleTargets& style) const {
+    const std::map<std::string, torch::Tensor>& content_targets,
+    const std::map<std::string, torch::Tensor>& style_grams) const {
   const auto& content_layers = options_.content_layers();
   torch::Tensor content = torch::zeros({}, features.begin()->second.options());
   for (const auto& name : content_layers) {
@@ -47,7 +140,7 @@ StyleTransfer::Losses StyleTransfer::losses(
   for (size_t i = 0; i < style_layers.size(); ++i) {
     const auto& name = style_layers[i];
     style_total = style_total + style_layer_weights_[i] *
-                                    gram_style_loss(features.at(name), style.grams.at(name));
+                                    gram_style_loss(features.at(name), style_grams.at(name));
   }
   auto total = options_.content_weight() * content + options_.style_weight() * style_total;
   return {total, content, style_total};
@@ -55,66 +148,108 @@ StyleTransfer::Losses StyleTransfer::losses(
 
 TransferResult StyleTransfer::run(const torch::Tensor& content_rgb255, const StyleTargets& style,
                                   const ProgressCallback& progress) const {
-  using Clock = std::chrono::steady_clock;
   const auto start = Clock::now();
   torch::manual_seed(options_.seed());
-
-  const auto content = content_rgb255.to(extractor_.device(), torch::kFloat32);
-  std::map<std::string, torch::Tensor> content_targets;
-  {
-    torch::NoGradGuard no_grad;
-    content_targets = extractor_.extract(content, options_.content_layers());
-  }
-
-  torch::Tensor image = content.clone().set_requires_grad(true);
-  torch::optim::Adam optimizer({image}, torch::optim::AdamOptions(options_.learning_rate())
-                                            .betas({options_.beta1(), options_.beta2()})
-                                            .eps(options_.epsilon()));
+  const auto full = content_rgb255.to(extractor_.device(), torch::kFloat32);
+  const auto sides = options_.scale_sides();
+  TORCH_CHECK(style.scales.size() == sides.size(),
+              "style targets were computed for other options (", style.scales.size(),
+              " scales, expected ", sides.size(), ")");
+  const int64_t total = options_.total_iterations();
+  const double decay = options_.average_decay();
 
   TransferResult result;
-  result.loss = std::numeric_limits<double>::infinity();
-  torch::Tensor best = content.clone();
-  const int64_t iterations = options_.iterations();
-  for (int64_t iteration = 1; iteration <= iterations; ++iteration) {
-    optimizer.zero_grad();
-    const auto features = extractor_.extract(image, all_layers_);
-    const Losses loss = losses(features, content_targets, style);
-    loss.total.backward();
-
-    ProgressEvent event;
-    event.iteration = iteration;
-    event.iterations = iterations;
-    event.loss = loss.total.item<double>();
-    event.content_loss = loss.content.item<double>();
-    event.style_loss = loss.style.item<double>();
-    if (!std::isfinite(event.loss)) {
-      throw Error(ErrorCode::kNumerical, "the loss became " + std::to_string(event.loss) +
-                                             " at iteration " + std::to_string(iteration) +
-                                             "; try a lower learning rate or weights");
-    }
-    // The loss was measured on the image before this step, so that is the one to keep.
-    if (event.loss < result.loss) {
-      torch::NoGradGuard no_grad;
-      best.copy_(image);
-      result.loss = event.loss;
-      result.content_loss = event.content_loss;
-      result.style_loss = event.style_loss;
-    }
-    optimizer.step();
+  torch::Tensor previous;  // the last scale's result
+  std::unique_ptr<Adam> adam;
+  int64_t iteration = 0;
+  // Scales are fractions of the image as given, so an image of another size than `size` is
+  // still painted at its own size.
+  const int64_t full_side = std::max(full.size(2), full.size(3));
+  for (size_t scale = 0; scale < sides.size() && !result.cancelled; ++scale) {
+    const auto [height, width] = scale + 1 == sides.size()
+                                     ? std::pair<int64_t, int64_t>{full.size(2), full.size(3)}
+                                     : fit(full, std::lround(static_cast<double>(full_side) *
+                                                             static_cast<double>(sides[scale]) /
+                                                             static_cast<double>(options_.size())));
+    const auto content = resize_image(full, height, width);
+    std::map<std::string, torch::Tensor> content_targets;
     {
       torch::NoGradGuard no_grad;
+      content_targets = extractor_.extract(content, options_.content_layers());
+    }
+    torch::Tensor image =
+        (scale == 0 ? content.clone() : resize_image(previous, height, width).contiguous())
+            .set_requires_grad(true);
+    if (adam) {
+      adam->resize(height, width);
+    } else {
+      adam = std::make_unique<Adam>(options_, image);
+    }
+    MovingAverage average(decay);
+    ScaleOutcome outcome{width, height, 0, std::numeric_limits<double>::infinity(), 0, 0};
+    torch::Tensor best = content.clone();
+
+    for (int64_t step = 1; step <= options_.iterations_at(scale); ++step) {
+      const auto features = extractor_.extract(image, all_layers_);
+      const Losses loss = losses(features, content_targets, style.scales[scale]);
+      const auto gradient = torch::autograd::grad({loss.total}, {image})[0];
+
+      ProgressEvent event;
+      event.iteration = ++iteration;
+      event.iterations = total;
+      event.scale = scale;
+      event.scales = sides.size();
+      event.loss = loss.total.item<double>();
+      event.content_loss = loss.content.item<double>();
+      event.style_loss = loss.style.item<double>();
+      if (!std::isfinite(event.loss)) {
+        throw Error(ErrorCode::kNumerical,
+                    "the loss became " + std::to_string(event.loss) + " at iteration " +
+                        std::to_string(iteration) + " (scale " + std::to_string(scale + 1) +
+                        " of " + std::to_string(sides.size()) + ", " + std::to_string(width) + "x" +
+                        std::to_string(height) + "); try a lower learning rate or weights");
+      }
+      torch::NoGradGuard no_grad;
+      // The loss was measured on the image before this step, so that is the one to keep.
+      if (event.loss < outcome.loss) {
+        best.copy_(image);
+        outcome.loss = event.loss;
+        outcome.content_loss = event.content_loss;
+        outcome.style_loss = event.style_loss;
+      }
+      adam->step(image, gradient);
       image.clamp_(0.0, 255.0);
+      if (decay > 0) average.add(image);
+      outcome.iterations = step;
+      event.best_loss = outcome.loss;
+      event.image = image.detach();
+      event.elapsed_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+      if (progress && !progress(event)) {
+        result.cancelled = iteration < total;
+        break;
+      }
+    }
+
+    if (decay > 0 && !average.empty()) {
+      torch::NoGradGuard no_grad;
+      previous = average.value();
+      const Losses loss =
+          losses(extractor_.extract(previous, all_layers_), content_targets, style.scales[scale]);
+      outcome.loss = loss.total.item<double>();
+      outcome.content_loss = loss.content.item<double>();
+      outcome.style_loss = loss.style.item<double>();
+    } else {
+      previous = best;
     }
     result.iterations = iteration;
-    event.best_loss = result.loss;
-    event.image = image.detach();
-    event.elapsed_seconds = std::chrono::duration<double>(Clock::now() - start).count();
-    if (progress && !progress(event)) {
-      result.cancelled = iteration < iterations;
-      break;
-    }
+    result.scales.push_back(outcome);
   }
-  result.image = best.to(torch::kCPU);
+
+  // Cut short at a coarse scale, the result is still delivered at the size asked for.
+  result.image = resize_image(previous, full.size(2), full.size(3)).to(torch::kCPU);
+  result.loss = result.scales.back().loss;
+  result.content_loss = result.scales.back().content_loss;
+  result.style_loss = result.scales.back().style_loss;
   result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return result;
 }

@@ -193,16 +193,18 @@ TEST(StyleTransfer, StyleTargetsAreTheGramsOfTheStyleLayers) {
   const StyleTransfer engine(model(), o);
   const auto style = style_image();
   const auto targets = engine.style_targets(style);
-  ASSERT_EQ(targets.grams.size(), o.style_layers().size());
+  ASSERT_EQ(targets.scales.size(), 1u);
+  const auto& grams = targets.scales.back();
+  ASSERT_EQ(grams.size(), o.style_layers().size());
   const auto features = model().extract(style, o.style_layers());
   for (const auto& name : o.style_layers()) {
-    const auto& gram = targets.grams.at(name);
+    const auto& gram = grams.at(name);
     const int64_t channels = features.at(name).size(1);
     EXPECT_EQ(gram.sizes(), torch::IntArrayRef({channels, channels})) << name;
     EXPECT_TRUE(torch::allclose(gram, gram_matrix(features.at(name)))) << name;
     EXPECT_FALSE(gram.requires_grad()) << name;
   }
-  EXPECT_EQ(targets.grams.at("relu5_1").size(0), 512);
+  EXPECT_EQ(grams.at("relu5_1").size(0), 512);
 }
 
 TEST(StyleTransfer, ConstructorValidatesOptions) {

@@ -42,6 +42,16 @@ struct StyleTransferOptions {
   TORCH_ARG(double, epsilon) = 1e-8;
   /// Seed of LibTorch's random generator, so runs are repeatable. Default 0.
   TORCH_ARG(uint64_t, seed) = 0;
+  /// Long side, in pixels, of the first and coarsest scale; each next scale is √2 larger, the
+  /// last is `size`. Each scale starts from the previous result, upsampled. 0 (or >= size):
+  /// one scale only. Default 0.
+  TORCH_ARG(int64_t, min_scale) = 0;
+  /// Steps at the first scale when there are several; 0 means `iterations`. Default 0.
+  TORCH_ARG(int64_t, initial_iterations) = 0;
+  /// Decay of the exponential moving average of the image (bias-corrected, restarted at each
+  /// scale) that is kept as each scale's result; 0 keeps the lowest-loss image instead.
+  /// Default 0.
+  TORCH_ARG(double, average_decay) = 0.0;
 
  public:
   /// The settings of a named preset: "default" (the defaults above), "seed" (the seed
@@ -61,6 +71,16 @@ struct StyleTransferOptions {
 
   /// The style weight of each style layer: `style_layer_weights`, or 1/n each when empty.
   std::vector<double> effective_style_layer_weights() const;
+
+  /// Long sides of the scales, coarse to fine: from `min_scale`, each √2 larger, ending at
+  /// `size`; just `size` when `min_scale` is 0 or not below `size`.
+  std::vector<int64_t> scale_sides() const;
+
+  /// Steps at scale `index` (0-based) of `scale_sides()`.
+  int64_t iterations_at(size_t index) const;
+
+  /// Steps over all scales.
+  int64_t total_iterations() const;
 };
 
 }  // namespace nst

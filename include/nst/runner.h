@@ -35,16 +35,6 @@ struct InputInfo {
   int64_t height = 0;
 };
 
-/// Losses and steps of one scale of the optimisation.
-struct ScaleResult {
-  int64_t width = 0;
-  int64_t height = 0;
-  int64_t iterations = 0;
-  double loss = 0;          ///< weighted total of the kept image
-  double content_loss = 0;  ///< unweighted
-  double style_loss = 0;    ///< unweighted, layer weights applied
-};
-
 /// The outcome of one job.
 struct JobResult {
   Job job;
@@ -53,7 +43,7 @@ struct JobResult {
   std::string written;  ///< the file written (output or `.partial`), if any
   InputInfo content;
   InputInfo style;
-  std::vector<ScaleResult> scales;
+  std::vector<ScaleOutcome> scales;  ///< losses and steps per scale
   int64_t iterations = 0;
   double seconds = 0;               ///< wall time of the whole job, loading and saving included
   double optimisation_seconds = 0;  ///< wall time of the optimisation alone

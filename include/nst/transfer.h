@@ -11,16 +11,19 @@
 
 namespace nst {
 
-/// What the style loss compares against: the Gram matrix of each style layer. Computed once
-/// per style image and reusable by every run with that style.
+/// What the style loss compares against: the Gram matrix of each style layer at each scale.
+/// Computed once per style image and reusable by every run with that style and options.
 struct StyleTargets {
-  std::map<std::string, torch::Tensor> grams;  ///< layer name → [C, C]
+  /// One map per scale, in the order of `StyleTransferOptions::scale_sides()`: layer → [C, C].
+  std::vector<std::map<std::string, torch::Tensor>> scales;
 };
 
 /// One step of the optimisation, as reported to the progress callback.
 struct ProgressEvent {
-  int64_t iteration = 0;       ///< 1-based number of the step just taken
-  int64_t iterations = 0;      ///< total steps planned
+  int64_t iteration = 0;       ///< 1-based number of the step just taken, over all scales
+  int64_t iterations = 0;      ///< total steps planned, over all scales
+  size_t scale = 0;            ///< 0-based index of the current scale
+  size_t scales = 1;           ///< number of scales
   double loss = 0;             ///< weighted total loss of the image before this step
   double content_loss = 0;     ///< unweighted content loss of that image
   double style_loss = 0;       ///< unweighted style loss of that image (layer weights applied)
@@ -32,31 +35,49 @@ struct ProgressEvent {
 /// Called after every step. Returning false stops the run; the best image so far is kept.
 using ProgressCallback = std::function<bool(const ProgressEvent&)>;
 
+/// What one scale of the optimisation ended with.
+struct ScaleOutcome {
+  int64_t width = 0;
+  int64_t height = 0;
+  int64_t iterations = 0;   ///< steps taken at this scale
+  double loss = 0;          ///< weighted total loss of the scale's result
+  double content_loss = 0;  ///< unweighted content loss of the scale's result
+  double style_loss = 0;    ///< unweighted style loss of the scale's result
+};
+
 /// The outcome of `StyleTransfer::run`.
 struct TransferResult {
-  torch::Tensor image;      ///< [1, 3, H, W] RGB 0..255 on the CPU: the lowest-loss image seen
-  int64_t iterations = 0;   ///< steps actually taken
-  double loss = 0;          ///< weighted total loss of `image`
-  double content_loss = 0;  ///< unweighted content loss of `image`
-  double style_loss = 0;    ///< unweighted style loss of `image`
-  double seconds = 0;       ///< wall time of the optimisation
-  bool cancelled = false;   ///< the progress callback stopped the run early
+  /// [1, 3, H, W] RGB 0..255 on the CPU: the last scale's result, the moving average of the
+  /// image or, without averaging, the lowest-loss image seen.
+  torch::Tensor image;
+  int64_t iterations = 0;            ///< steps actually taken, over all scales
+  double loss = 0;                   ///< weighted total loss of `image`
+  double content_loss = 0;           ///< unweighted content loss of `image`
+  double style_loss = 0;             ///< unweighted style loss of `image`
+  double seconds = 0;                ///< wall time of the optimisation
+  bool cancelled = false;            ///< the progress callback stopped the run early
+  std::vector<ScaleOutcome> scales;  ///< one per scale visited
 };
 
 /// The optimisation of Gatys et al.: Adam over the output's pixels (RGB, 0..255) from the
 /// content image, minimising content_weight·content + style_weight·style, pixels clamped
-/// to 0..255 after every step, keeping the lowest-loss image.
+/// to 0..255 after every step. Coarse to fine over `scale_sides()`: each scale starts from the
+/// previous result upsampled, with Adam's moment estimates resized rather than reset. A scale's
+/// result is the moving average of the image (`average_decay` > 0) or its lowest-loss image.
 class StyleTransfer {
  public:
   /// Validates `options` (throws `nst::Error`) and keeps a reference to `extractor`, which
   /// must outlive this object.
   StyleTransfer(const FeatureExtractor& extractor, StyleTransferOptions options);
 
-  /// Gram matrices of `style_rgb255` ([1, 3, H, W], RGB, 0..255) at the style layers.
+  /// Gram matrices of `style_rgb255` ([1, 3, H, W], RGB, 0..255) at the style layers, for each
+  /// scale: the style as given for the last scale, shrunk in proportion for the others.
   StyleTargets style_targets(const torch::Tensor& style_rgb255) const;
 
-  /// Paints `content_rgb255` ([1, 3, H, W], RGB, 0..255) in the style of `style`. Throws
-  /// `nst::Error(kNumerical)` if the loss stops being finite.
+  /// Paints `content_rgb255` ([1, 3, H, W], RGB, 0..255) in the style of `style`; the result
+  /// has the content's size, and the scales are the same fractions of it as `scale_sides()` are
+  /// of `size`. Throws `nst::Error(kNumerical)` if the loss stops being finite, saying
+  /// at which iteration and scale.
   TransferResult run(const torch::Tensor& content_rgb255, const StyleTargets& style,
                      const ProgressCallback& progress = {}) const;
 
@@ -71,7 +92,7 @@ class StyleTransfer {
   };
   Losses losses(const std::map<std::string, torch::Tensor>& features,
                 const std::map<std::string, torch::Tensor>& content_targets,
-                const StyleTargets& style) const;
+                const std::map<std::string, torch::Tensor>& style_grams) const;
 
   const FeatureExtractor& extractor_;
   StyleTransferOptions options_;

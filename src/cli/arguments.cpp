@@ -102,6 +102,17 @@ void add_arguments(CLI::App& app, CliOptions& o) {
                  "Comma-separated VGG19 layers for the style loss, weighted equally")
       ->delimiter(',');
   app.add_option("--seed", o.seed, "Seed of the random generator");
+  app.add_option("--min-scale", o.min_scale,
+                 "Long side of the first scale; each next is 1.41x larger up to --size "
+                 "(0: one scale)")
+      ->check(CLI::Range(int64_t{0}, int64_t{16384}));
+  app.add_option("--initial-iterations", o.initial_iterations,
+                 "Steps at the first scale when there are several (default: --iterations)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1000000}));
+  app.add_option("--average-decay", o.average_decay,
+                 "Keep a moving average of the image with this decay as each scale's result "
+                 "(0: keep the lowest-loss image)")
+      ->check(CLI::Range(0.0, 0.9999));
 
   app.add_option("--model", o.model,
                  "VGG19 TorchScript file (default: $NST_MODEL, then models/vgg19.pt)");
@@ -155,6 +166,9 @@ StyleTransferOptions resolve_options(const CLI::App& app, const CliOptions& o) {
     options.style_layer_weights({});
   }
   if (given("--seed")) options.seed(o.seed);
+  if (given("--min-scale")) options.min_scale(o.min_scale);
+  if (given("--initial-iterations")) options.initial_iterations(o.initial_iterations);
+  if (given("--average-decay")) options.average_decay(o.average_decay);
   options.validate();
   return options;
 }

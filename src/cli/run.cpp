@@ -73,7 +73,7 @@ void print_plan(const std::vector<Job>& jobs, const StyleTransferOptions& option
       "%zu job%s, size %lld (style %lld), %lld iterations each: %zu to run, %zu to "
       "skip, %zu with an existing output%s\n",
       jobs.size(), jobs.size() == 1 ? "" : "s", static_cast<long long>(options.size()),
-      static_cast<long long>(style_size), static_cast<long long>(options.iterations()),
+      static_cast<long long>(style_size), static_cast<long long>(options.total_iterations()),
       jobs.size() - skip, skip, existing,
       existing > 0 && !batch.overwrite ? " (refused without --overwrite)" : "");
 }
@@ -206,7 +206,7 @@ int run(const CliOptions& cli, const std::string& executable, const CLI::App& ap
   try {
     const StyleTransferOptions options = resolve_options(app, cli);
     display = ProgressDisplay::create(pick_progress_mode(cli.progress, cli.quiet), cli.print_every,
-                                      options.iterations());
+                                      options.total_iterations());
     if (!cli.report.empty()) {
       // The report often goes into the output folder, which may not exist yet.
       const fs::path folder = fs::path(cli.report).parent_path();
