@@ -230,3 +230,111 @@ TEST(StyleTransfer, NonFiniteLossThrowsNumerical) {
 
 }  // namespace
 }  // namespace nst
+
+namespace nst {
+namespace {
+
+StyleTransferOptions multi_scale(int64_t iterations) {
+  // 64 px in three scales: 32, 45 and 64 px on the long side.
+  return options(iterations).size(64).min_scale(32);
+}
+
+TEST(Scales, GrowByTheSquareRootOfTwoUpToTheSize) {
+  const auto o = StyleTransferOptions().size(512).min_scale(128);
+  EXPECT_EQ(o.scale_sides(), (std::vector<int64_t>{128, 181, 256, 362, 512}));
+  EXPECT_EQ(StyleTransferOptions().size(512).min_scale(0).scale_sides(),
+            std::vector<int64_t>{512});
+  EXPECT_EQ(StyleTransferOptions().size(256).min_scale(256).scale_sides(),
+            std::vector<int64_t>{256});
+  EXPECT_EQ(StyleTransferOptions().size(200).min_scale(150).scale_sides(),
+            (std::vector<int64_t>{150, 200}));
+}
+
+TEST(Scales, FirstScaleMayTakeMoreIterations) {
+  const auto o = StyleTransferOptions().size(512).min_scale(256).iterations(50);
+  EXPECT_EQ(o.total_iterations(), 150);
+  const auto more = StyleTransferOptions(o).initial_iterations(200);
+  EXPECT_EQ(more.iterations_at(0), 200);
+  EXPECT_EQ(more.iterations_at(1), 50);
+  EXPECT_EQ(more.total_iterations(), 300);
+  // With one scale, the initial count does not apply.
+  EXPECT_EQ(StyleTransferOptions().iterations(50).initial_iterations(200).total_iterations(), 50);
+}
+
+TEST(Scales, RunVisitsEachScaleCoarseToFine) {
+  const auto o = multi_scale(3).initial_iterations(4);
+  const Recorded r = transfer(o, content_image());  // 64×48
+  ASSERT_EQ(r.result.scales.size(), 3u);
+  const std::vector<std::pair<int64_t, int64_t>> sizes = {{32, 24}, {45, 34}, {64, 48}};
+  const std::vector<int64_t> steps = {4, 3, 3};
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(r.result.scales[i].width, sizes[i].first) << i;
+    EXPECT_EQ(r.result.scales[i].height, sizes[i].second) << i;
+    EXPECT_EQ(r.result.scales[i].iterations, steps[i]) << i;
+  }
+  ASSERT_EQ(r.events.size(), 10u);
+  std::vector<size_t> scale_of_event;
+  for (const auto& e : r.events) {
+    scale_of_event.push_back(e.scale);
+    EXPECT_EQ(e.iterations, 10);
+    EXPECT_EQ(e.scales, 3u);
+    EXPECT_EQ(e.image.size(3), sizes[e.scale].first);
+  }
+  EXPECT_EQ(scale_of_event, (std::vector<size_t>{0, 0, 0, 0, 1, 1, 1, 2, 2, 2}));
+  EXPECT_EQ(r.result.image.sizes(), torch::IntArrayRef({1, 3, 48, 64}));
+  EXPECT_EQ(r.result.iterations, 10);
+}
+
+TEST(Scales, StyleTargetsShrinkWithTheScale) {
+  const auto o = multi_scale(1);
+  const StyleTransfer engine(model(), o);
+  const auto targets = engine.style_targets(style_image());  // 64×64
+  ASSERT_EQ(targets.scales.size(), 3u);
+  // At the finest scale the style is used as given.
+  const auto full = model().extract(style_image(), {"relu1_1"});
+  EXPECT_TRUE(torch::allclose(targets.scales[2].at("relu1_1"), gram_matrix(full.at("relu1_1"))));
+  // Coarser scales see a smaller style, so their targets differ.
+  EXPECT_FALSE(torch::allclose(targets.scales[0].at("relu1_1"), targets.scales[2].at("relu1_1")));
+}
+
+TEST(Scales, LaterScalesStartFromTheEarlierResult) {
+  // One step at the coarse scale moves the image; the next scale's first loss must be that
+  // of the upsampled coarse result, not of the content (whose content loss is zero).
+  const Recorded r = transfer(multi_scale(2), content_image());
+  ASSERT_EQ(r.events.size(), 6u);
+  EXPECT_EQ(r.events[0].content_loss, 0.0);
+  EXPECT_GT(r.events[2].content_loss, 0.0);
+}
+
+TEST(Scales, CancellingAtACoarseScaleStillGivesTheFullSize) {
+  const Recorded r = transfer(multi_scale(5), content_image(), 2);
+  EXPECT_TRUE(r.result.cancelled);
+  EXPECT_EQ(r.result.scales.size(), 1u);
+  EXPECT_EQ(r.result.image.sizes(), torch::IntArrayRef({1, 3, 48, 64}));
+}
+
+TEST(Averaging, ResultIsTheAverageAndItsLossIsMeasured) {
+  const auto o = options(15).size(64).average_decay(0.9);
+  const Recorded averaged = transfer(o, content_image());
+  const Recorded lowest = transfer(options(15).size(64), content_image());
+  EXPECT_FALSE(torch::allclose(averaged.result.image, lowest.result.image));
+  // The reported loss is that of the image returned, measured after the run.
+  EXPECT_NEAR(averaged.result.loss,
+              total_loss(o, averaged.result.image, content_image(), style_image()),
+              1e-3 * averaged.result.loss);
+  // Averaging smooths the path: the average lies between the content and the last iterate.
+  const auto last = averaged.events.back().image;
+  const auto to_content = (averaged.result.image - content_image()).abs().mean().item<double>();
+  const auto last_to_content = (last - content_image()).abs().mean().item<double>();
+  EXPECT_LT(to_content, last_to_content);
+}
+
+TEST(Averaging, OptionsRejectADecayOfOneOrMore) {
+  EXPECT_THROW(StyleTransferOptions().average_decay(1.0).validate(), Error);
+  EXPECT_THROW(StyleTransferOptions().average_decay(-0.1).validate(), Error);
+  EXPECT_THROW(StyleTransferOptions().min_scale(8).validate(), Error);
+  EXPECT_NO_THROW(StyleTransferOptions().average_decay(0.99).min_scale(128).validate());
+}
+
+}  // namespace
+}  // namespace nst
