@@ -31,14 +31,15 @@ double median(std::vector<double> values) {
 // Forward to the deepest layer the options use and backward to the input image: the work
 // one optimisation step cannot avoid.
 double bare_forward_backward(const nst::FeatureExtractor& extractor, const torch::Tensor& image,
-                             const std::vector<std::string>& layers, int repeats) {
+                             const std::vector<std::string>& layers, torch::ScalarType type,
+                             int repeats) {
   const std::string deepest = nst::FeatureExtractor::layer_names()[static_cast<size_t>(
       nst::FeatureExtractor::deepest_layer(layers))];
   std::vector<double> seconds;
   for (int i = 0; i < repeats + 1; ++i) {
     auto input = image.clone().set_requires_grad(true);
     const auto start = Clock::now();
-    const auto features = extractor.extract(input, {deepest});
+    const auto features = extractor.extract(input, {deepest}, type);
     features.at(deepest).sum().backward();
     const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
     if (i > 0) seconds.push_back(elapsed);  // the first pass warms up oneDNN's kernels
@@ -46,19 +47,27 @@ double bare_forward_backward(const nst::FeatureExtractor& extractor, const torch
   return median(seconds);
 }
 
-// Median seconds per step of the real loop, skipping the first step (warm-up).
-double loop_step(const nst::FeatureExtractor& extractor, const nst::StyleTransferOptions& options,
-                 const torch::Tensor& content, const torch::Tensor& style) {
+struct LoopFigures {
+  double step_seconds = 0;  // median, skipping the first step (warm-up)
+  double last_loss = 0;     // total loss measured at the last step
+};
+
+LoopFigures loop_step(const nst::FeatureExtractor& extractor,
+                      const nst::StyleTransferOptions& options, const torch::Tensor& content,
+                      const torch::Tensor& style) {
   const nst::StyleTransfer engine(extractor, options);
   const auto targets = engine.style_targets(style);
   std::vector<double> steps;
   double previous = 0;
+  LoopFigures figures;
   engine.run(content, targets, [&](const nst::ProgressEvent& event) {
     if (event.iteration > 1) steps.push_back(event.elapsed_seconds - previous);
     previous = event.elapsed_seconds;
+    figures.last_loss = event.loss;
     return true;
   });
-  return median(steps);
+  figures.step_seconds = median(steps);
+  return figures;
 }
 
 // Writes a Chrome trace of a few steps of the loop, to see where a step's time goes.
@@ -88,6 +97,10 @@ int main(int argc, char** argv) {
   app.add_option("--preset", preset, "Preset whose layers and weights to use")
       ->capture_default_str();
   app.add_option("--threads", threads, "CPU threads")->capture_default_str();
+  std::vector<std::string> precisions = {"fp32"};
+  app.add_option("--precisions", precisions, "Precisions of the VGG layers to compare (fp32, bf16)")
+      ->delimiter(',')
+      ->capture_default_str();
   std::string trace;
   app.add_option("--trace", trace, "Also write a Chrome trace of 3 steps at the last size here");
   CLI11_PARSE(app, argc, argv);
@@ -103,17 +116,23 @@ int main(int argc, char** argv) {
       "device %s, %d threads, preset %s, deepest layer %s\n", device.str().c_str(),
       torch::get_num_threads(), preset.c_str(),
       nst::FeatureExtractor::layer_names()[nst::FeatureExtractor::deepest_layer(layers)].c_str());
-  std::printf("%6s %10s %14s %14s %10s\n", "size", "pixels", "bare f+b (s)", "loop step (s)",
-              "overhead");
+  std::printf("%6s %10s %6s %14s %14s %10s %14s\n", "size", "pixels", "prec", "bare f+b (s)",
+              "loop step (s)", "overhead", "loss at last");
   for (const int64_t size : sizes) {
     const auto content = nst::load_image(content_path, size).rgb.to(device);
     const auto style = nst::load_image(style_path, size).rgb.to(device);
-    const double bare = bare_forward_backward(extractor, content, layers, 5);
-    const double step = loop_step(extractor, options.size(size), content, style);
-    std::printf("%6lld %4lldx%-5lld %14.3f %14.3f %9.1f%%\n", static_cast<long long>(size),
-                static_cast<long long>(content.size(3)), static_cast<long long>(content.size(2)),
-                bare, step, 100.0 * (step / bare - 1.0));
-    std::fflush(stdout);
+    for (const auto& name : precisions) {
+      const auto precision = nst::parse_precision(name);
+      const auto type = nst::compute_type(precision, device);
+      const double bare = bare_forward_backward(extractor, content, layers, type, 5);
+      const auto loop =
+          loop_step(extractor, options.size(size).precision(precision), content, style);
+      std::printf("%6lld %4lldx%-5lld %6s %14.3f %14.3f %9.1f%% %14.6g\n",
+                  static_cast<long long>(size), static_cast<long long>(content.size(3)),
+                  static_cast<long long>(content.size(2)), nst::type_name(type), bare,
+                  loop.step_seconds, 100.0 * (loop.step_seconds / bare - 1.0), loop.last_loss);
+      std::fflush(stdout);
+    }
     if (!trace.empty() && size == sizes.back()) {
       trace_loop(extractor, options.size(size), content, style, trace);
     }

@@ -31,6 +31,28 @@ void check_non_negative(double value, const char* what) {
 
 }  // namespace
 
+const char* to_string(Precision precision) {
+  switch (precision) {
+    case Precision::kAuto:
+      return "auto";
+    case Precision::kFloat32:
+      return "fp32";
+    case Precision::kBFloat16:
+      return "bf16";
+    case Precision::kFloat16:
+      return "fp16";
+  }
+  return "?";
+}
+
+Precision parse_precision(const std::string& name) {
+  for (const auto p :
+       {Precision::kAuto, Precision::kFloat32, Precision::kBFloat16, Precision::kFloat16}) {
+    if (name == to_string(p)) return p;
+  }
+  invalid("unknown precision '" + name + "'; use auto, fp32, bf16 or fp16");
+}
+
 StyleTransferOptions StyleTransferOptions::preset(const std::string& name) {
   if (name == "default") return StyleTransferOptions();
   if (name == "seed") {

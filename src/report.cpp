@@ -27,7 +27,8 @@ json options_json(const StyleTransferOptions& o) {
           {"seed", o.seed()},
           {"scales", o.scale_sides()},
           {"initial_iterations", o.iterations_at(0)},
-          {"average_decay", o.average_decay()}};
+          {"average_decay", o.average_decay()},
+          {"precision", to_string(o.precision())}};
 }
 
 json batch_json(const BatchOptions& b) {

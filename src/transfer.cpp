@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <fstream>
 #include <limits>
 
 #include "nst/error.h"
@@ -89,9 +90,50 @@ class MovingAverage {
 
 }  // namespace
 
+bool cpu_has_native_bf16() {
+  static const bool has = [] {
+    std::ifstream cpuinfo("/proc/cpuinfo");
+    std::string line;
+    while (std::getline(cpuinfo, line)) {
+      if (line.rfind("flags", 0) == 0) {
+        return line.find(" avx512_bf16") != std::string::npos ||
+               line.find(" amx_bf16") != std::string::npos;
+      }
+    }
+    return false;
+  }();
+  return has;
+}
+
+torch::ScalarType compute_type(Precision precision, const torch::Device& device) {
+  switch (precision) {
+    case Precision::kBFloat16:
+      return torch::kBFloat16;
+    case Precision::kFloat16:
+      return torch::kHalf;
+    case Precision::kAuto:
+      if (device.is_cuda()) return torch::kHalf;
+      return cpu_has_native_bf16() ? torch::kBFloat16 : torch::kFloat32;
+    case Precision::kFloat32:
+      break;
+  }
+  return torch::kFloat32;
+}
+
+const char* type_name(torch::ScalarType type) {
+  return type == torch::kBFloat16 ? "bf16" : type == torch::kHalf ? "fp16" : "fp32";
+}
+
 StyleTransfer::StyleTransfer(const FeatureExtractor& extractor, StyleTransferOptions options)
     : extractor_(extractor), options_(std::move(options)) {
   options_.validate();
+  layer_type_ = compute_type(options_.precision(), extractor_.device());
+  if (!extractor_.supports(layer_type_)) {
+    throw Error(ErrorCode::kInvalidOptions,
+                std::string("precision ") + to_string(options_.precision()) +
+                    " is not available on " + extractor_.device().str() +
+                    "; fp16 needs CUDA, bf16 works everywhere");
+  }
   style_layer_weights_ = options_.effective_style_layer_weights();
   all_layers_ = options_.content_layers();
   for (const auto& name : options_.style_layers()) {
@@ -113,8 +155,8 @@ StyleTargets StyleTransfer::style_targets(const torch::Tensor& style_rgb255) con
                        static_cast<double>(options_.size())));
     const auto [height, width] = fit(style, style_side);
     std::map<std::string, torch::Tensor> grams;
-    for (auto& [name, features] :
-         extractor_.extract(resize_image(style, height, width), options_.style_layers())) {
+    for (auto& [name, features] : extractor_.extract(resize_image(style, height, width),
+                                                     options_.style_layers(), layer_type_)) {
       grams.emplace(name, gram_matrix(features));
     }
     targets.scales.push_back(std::move(grams));
@@ -175,7 +217,7 @@ TransferResult StyleTransfer::run(const torch::Tensor& content_rgb255, const Sty
     std::map<std::string, torch::Tensor> content_targets;
     {
       torch::NoGradGuard no_grad;
-      content_targets = extractor_.extract(content, options_.content_layers());
+      content_targets = extractor_.extract(content, options_.content_layers(), layer_type_);
     }
     torch::Tensor image =
         (scale == 0 ? content.clone() : resize_image(previous, height, width).contiguous())
@@ -190,7 +232,7 @@ TransferResult StyleTransfer::run(const torch::Tensor& content_rgb255, const Sty
     torch::Tensor best = content.clone();
 
     for (int64_t step = 1; step <= options_.iterations_at(scale); ++step) {
-      const auto features = extractor_.extract(image, all_layers_);
+      const auto features = extractor_.extract(image, all_layers_, layer_type_);
       const Losses loss = losses(features, content_targets, style.scales[scale]);
       const auto gradient = torch::autograd::grad({loss.total}, {image})[0];
 
@@ -233,8 +275,8 @@ TransferResult StyleTransfer::run(const torch::Tensor& content_rgb255, const Sty
     if (decay > 0 && !average.empty()) {
       torch::NoGradGuard no_grad;
       previous = average.value();
-      const Losses loss =
-          losses(extractor_.extract(previous, all_layers_), content_targets, style.scales[scale]);
+      const Losses loss = losses(extractor_.extract(previous, all_layers_, layer_type_),
+                                 content_targets, style.scales[scale]);
       outcome.loss = loss.total.item<double>();
       outcome.content_loss = loss.content.item<double>();
       outcome.style_loss = loss.style.item<double>();

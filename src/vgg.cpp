@@ -135,14 +135,16 @@ FeatureExtractor FeatureExtractor::load(const std::string& path, torch::Device d
                  weight.size(2) == 3 && weight.size(3) == 3;
       in_channels = conv_channels.back();
       const auto bias = child.attr("bias");
-      Layer layer{Kind::kConv, weight.detach(),
-                  bias.isTensor() ? bias.toTensor().detach() : at::Tensor()};
+      Layer layer{Kind::kConv,
+                  weight.detach(),
+                  bias.isTensor() ? bias.toTensor().detach() : at::Tensor(),
+                  {}};
       extractor.layers_.push_back(layer);
     } else if (type == "ReLU") {
-      extractor.layers_.push_back({Kind::kRelu, {}, {}});
+      extractor.layers_.push_back({Kind::kRelu, {}, {}, {}});
     } else if (type == "MaxPool2d") {
       ++pools;
-      extractor.layers_.push_back({Kind::kPool, {}, {}});
+      extractor.layers_.push_back({Kind::kPool, {}, {}, {}});
     } else {
       fail(path, "is not VGG19-shaped: it has a layer of type '" + type +
                      "'; expected only Conv2d, ReLU and MaxPool2d");
@@ -176,6 +178,12 @@ FeatureExtractor FeatureExtractor::load(const std::string& path, torch::Device d
     }
     layer.weight = layer.weight.to(device, torch::kFloat32).contiguous();
     if (layer.bias.defined()) layer.bias = layer.bias.to(device, torch::kFloat32).contiguous();
+    for (const auto type : {torch::kBFloat16, torch::kHalf}) {
+      if (extractor.supports(type)) {
+        layer.converted[type] = {layer.weight.to(type),
+                                 layer.bias.defined() ? layer.bias.to(type) : torch::Tensor()};
+      }
+    }
   }
 
   const auto& c = extractor.convention_;
@@ -193,8 +201,16 @@ torch::Tensor FeatureExtractor::normalise(const torch::Tensor& rgb255) const {
   return (x * convention_.scale - mean_) / std_;
 }
 
+bool FeatureExtractor::supports(torch::ScalarType precision) const {
+  return precision == torch::kFloat32 || precision == torch::kBFloat16 ||
+         (precision == torch::kHalf && device_.is_cuda());
+}
+
 std::map<std::string, torch::Tensor> FeatureExtractor::extract(
-    const torch::Tensor& rgb255, const std::vector<std::string>& layers) const {
+    const torch::Tensor& rgb255, const std::vector<std::string>& layers,
+    torch::ScalarType precision) const {
+  TORCH_CHECK(supports(precision), "extract(): ", precision, " is not supported on ", device_);
+  const bool converted = precision != torch::kFloat32;
   std::vector<bool> wanted(layers_.size(), false);
   for (const auto& name : layers) {
     const int index = layer_index(name);
@@ -208,13 +224,17 @@ std::map<std::string, torch::Tensor> FeatureExtractor::extract(
 
   std::map<std::string, torch::Tensor> out;
   torch::Tensor x = normalise(rgb255.to(device_));
+  if (converted) x = x.to(precision);
   const auto& names = layer_names();
   for (int i = 0; i <= deepest; ++i) {
     const Layer& layer = layers_[i];
     switch (layer.kind) {
-      case Kind::kConv:
-        x = torch::conv2d(x, layer.weight, layer.bias, /*stride=*/1, /*padding=*/1);
+      case Kind::kConv: {
+        const auto& [weight, bias] =
+            converted ? layer.converted.at(precision) : std::make_pair(layer.weight, layer.bias);
+        x = torch::conv2d(x, weight, bias, /*stride=*/1, /*padding=*/1);
         break;
+      }
       case Kind::kRelu:
         x = torch::relu(x);
         break;
@@ -222,7 +242,8 @@ std::map<std::string, torch::Tensor> FeatureExtractor::extract(
         x = torch::max_pool2d(x, /*kernel_size=*/2, /*stride=*/2);
         break;
     }
-    if (wanted[i]) out.emplace(names[i], x);
+    // Losses and Gram matrices stay in float32 whatever the layers compute in.
+    if (wanted[i]) out.emplace(names[i], converted ? x.to(torch::kFloat32) : x);
   }
   return out;
 }

@@ -242,8 +242,7 @@ StyleTransferOptions multi_scale(int64_t iterations) {
 TEST(Scales, GrowByTheSquareRootOfTwoUpToTheSize) {
   const auto o = StyleTransferOptions().size(512).min_scale(128);
   EXPECT_EQ(o.scale_sides(), (std::vector<int64_t>{128, 181, 256, 362, 512}));
-  EXPECT_EQ(StyleTransferOptions().size(512).min_scale(0).scale_sides(),
-            std::vector<int64_t>{512});
+  EXPECT_EQ(StyleTransferOptions().size(512).min_scale(0).scale_sides(), std::vector<int64_t>{512});
   EXPECT_EQ(StyleTransferOptions().size(256).min_scale(256).scale_sides(),
             std::vector<int64_t>{256});
   EXPECT_EQ(StyleTransferOptions().size(200).min_scale(150).scale_sides(),
@@ -334,6 +333,60 @@ TEST(Averaging, OptionsRejectADecayOfOneOrMore) {
   EXPECT_THROW(StyleTransferOptions().average_decay(-0.1).validate(), Error);
   EXPECT_THROW(StyleTransferOptions().min_scale(8).validate(), Error);
   EXPECT_NO_THROW(StyleTransferOptions().average_decay(0.99).min_scale(128).validate());
+}
+
+}  // namespace
+}  // namespace nst
+
+namespace nst {
+namespace {
+
+TEST(Precision, NamesRoundTrip) {
+  for (const auto p :
+       {Precision::kAuto, Precision::kFloat32, Precision::kBFloat16, Precision::kFloat16}) {
+    EXPECT_EQ(parse_precision(to_string(p)), p);
+  }
+  EXPECT_THROW(parse_precision("fp8"), Error);
+}
+
+TEST(Precision, AutoPicksBfloat16OnlyWithNativeInstructions) {
+  EXPECT_EQ(compute_type(Precision::kAuto, torch::kCPU),
+            cpu_has_native_bf16() ? torch::kBFloat16 : torch::kFloat32);
+  EXPECT_EQ(compute_type(Precision::kAuto, torch::Device(torch::kCUDA)), torch::kHalf);
+  EXPECT_EQ(compute_type(Precision::kFloat32, torch::kCPU), torch::kFloat32);
+  EXPECT_EQ(compute_type(Precision::kBFloat16, torch::kCPU), torch::kBFloat16);
+}
+
+TEST(Precision, Bfloat16FeaturesAreFloat32AndCloseToFloat32Ones) {
+  const auto image = content_image();
+  const auto full = model().extract(image, {"relu1_1", "relu4_2"});
+  const auto low = model().extract(image, {"relu1_1", "relu4_2"}, torch::kBFloat16);
+  for (const char* name : {"relu1_1", "relu4_2"}) {
+    EXPECT_EQ(low.at(name).scalar_type(), torch::kFloat32) << name;
+    const double scale = full.at(name).abs().mean().item<double>();
+    const double error = (low.at(name) - full.at(name)).abs().mean().item<double>();
+    EXPECT_LT(error, 0.05 * scale) << name;
+    EXPECT_GT(error, 0.0) << name;  // it really ran in bfloat16
+  }
+}
+
+TEST(Precision, Bfloat16RunLandsNearTheFloat32Loss) {
+  const auto o = options(10).size(64);
+  const Recorded full = transfer(o, content_image());
+  const Recorded low =
+      transfer(StyleTransferOptions(o).precision(Precision::kBFloat16), content_image());
+  EXPECT_NEAR(low.result.loss, full.result.loss, 0.02 * full.result.loss);
+  EXPECT_EQ(low.result.image.scalar_type(), torch::kFloat32);
+}
+
+TEST(Precision, HalfIsRefusedOnTheCpu) {
+  try {
+    const StyleTransfer engine(model(), options(1).precision(Precision::kFloat16));
+    FAIL() << "fp16 accepted on the CPU";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.code(), ErrorCode::kInvalidOptions);
+    EXPECT_NE(std::string(error.what()).find("CUDA"), std::string::npos) << error.what();
+  }
 }
 
 }  // namespace

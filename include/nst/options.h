@@ -8,6 +8,20 @@
 
 namespace nst {
 
+/// Arithmetic of the VGG layers. Gram matrices, losses and the image stay float32 always.
+enum class Precision {
+  kAuto,      ///< bfloat16 on CPUs with native bfloat16 instructions, half on CUDA, else float32
+  kFloat32,   ///< float32
+  kBFloat16,  ///< bfloat16 (CPU or CUDA)
+  kFloat16,   ///< half (CUDA only)
+};
+
+/// "auto", "fp32", "bf16", "fp16".
+const char* to_string(Precision precision);
+
+/// The precision named by `name` ("auto", "fp32", "bf16", "fp16"); throws `nst::Error` otherwise.
+Precision parse_precision(const std::string& name);
+
 /// Every setting of the style-transfer algorithm, with its default and unit. Setters chain:
 /// `StyleTransferOptions().iterations(200).style_weight(1e-1)`.
 ///
@@ -52,6 +66,8 @@ struct StyleTransferOptions {
   /// scale) that is kept as each scale's result; 0 keeps the lowest-loss image instead.
   /// Default 0.
   TORCH_ARG(double, average_decay) = 0.0;
+  /// Arithmetic of the VGG layers. Default float32.
+  TORCH_ARG(Precision, precision) = Precision::kFloat32;
 
  public:
   /// The settings of a named preset: "default" (the defaults above), "seed" (the seed

@@ -87,6 +87,9 @@ class BatchRunner {
   std::vector<JobResult> run(const std::vector<Job>& jobs, BatchListener& listener,
                              const std::function<bool()>& stop_requested);
 
+  /// The type the VGG layers compute in.
+  torch::ScalarType layer_type() const { return engine_.layer_type(); }
+
  private:
   struct StyleEntry {
     StyleTargets targets;

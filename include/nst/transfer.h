@@ -11,6 +11,15 @@
 
 namespace nst {
 
+/// Whether this CPU has native bfloat16 arithmetic (AVX512-BF16 or AMX-BF16).
+bool cpu_has_native_bf16();
+
+/// The type the VGG layers compute in for `precision` on `device` (`kAuto` resolved).
+torch::ScalarType compute_type(Precision precision, const torch::Device& device);
+
+/// "fp32", "bf16" or "fp16" for float32, bfloat16 and half.
+const char* type_name(torch::ScalarType type);
+
 /// What the style loss compares against: the Gram matrix of each style layer at each scale.
 /// Computed once per style image and reusable by every run with that style and options.
 struct StyleTargets {
@@ -84,6 +93,9 @@ class StyleTransfer {
   /// The options in use.
   const StyleTransferOptions& options() const { return options_; }
 
+  /// The type the VGG layers compute in.
+  torch::ScalarType layer_type() const { return layer_type_; }
+
  private:
   struct Losses {
     torch::Tensor total;
@@ -98,6 +110,7 @@ class StyleTransfer {
   StyleTransferOptions options_;
   std::vector<double> style_layer_weights_;
   std::vector<std::string> all_layers_;  // content layers then style layers, no duplicates
+  torch::ScalarType layer_type_ = torch::kFloat32;
 };
 
 }  // namespace nst

@@ -35,9 +35,16 @@ class FeatureExtractor {
   static FeatureExtractor load(const std::string& path, torch::Device device);
 
   /// Runs `rgb255` ([1, 3, H, W], RGB, 0..255) through the network only as deep as the deepest
-  /// of `layers` and returns the feature map of each requested layer by name.
+  /// of `layers` and returns the float32 feature map of each requested layer by name. With
+  /// `precision` kBFloat16 or kHalf the layers compute in that type (the input and the returned
+  /// maps stay float32, and gradients flow through the casts).
   std::map<std::string, torch::Tensor> extract(const torch::Tensor& rgb255,
-                                               const std::vector<std::string>& layers) const;
+                                               const std::vector<std::string>& layers,
+                                               torch::ScalarType precision = torch::kFloat32) const;
+
+  /// The types `extract` can compute in on this extractor's device: float32 everywhere,
+  /// bfloat16 on the CPU, and half and bfloat16 on CUDA.
+  bool supports(torch::ScalarType precision) const;
 
   /// Index of the deepest of `layers` (the last layer `extract` would run).
   static int deepest_layer(const std::vector<std::string>& layers);
@@ -61,6 +68,8 @@ class FeatureExtractor {
     Kind kind;
     torch::Tensor weight;  // convolutions only
     torch::Tensor bias;    // convolutions only
+    // The same in lower precisions, made once at load: type → (weight, bias).
+    std::map<torch::ScalarType, std::pair<torch::Tensor, torch::Tensor>> converted;
   };
 
   FeatureExtractor(std::string path, torch::Device device)

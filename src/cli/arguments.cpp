@@ -114,6 +114,10 @@ void add_arguments(CLI::App& app, CliOptions& o) {
                  "(0: keep the lowest-loss image)")
       ->check(CLI::Range(0.0, 0.9999));
 
+  app.add_option("--precision", o.precision,
+                 "Arithmetic of the VGG layers: auto (bf16 on CPUs with native bf16, fp16 on "
+                 "CUDA), fp32, bf16, fp16 (CUDA); losses stay fp32 (default fp32)")
+      ->check(CLI::IsMember({"auto", "fp32", "bf16", "fp16"}));
   app.add_option("--model", o.model,
                  "VGG19 TorchScript file (default: $NST_MODEL, then models/vgg19.pt)");
   app.add_option("--device", o.device, "Where to compute: auto picks CUDA when available")
@@ -169,6 +173,7 @@ StyleTransferOptions resolve_options(const CLI::App& app, const CliOptions& o) {
   if (given("--min-scale")) options.min_scale(o.min_scale);
   if (given("--initial-iterations")) options.initial_iterations(o.initial_iterations);
   if (given("--average-decay")) options.average_decay(o.average_decay);
+  if (given("--precision")) options.precision(parse_precision(o.precision));
   options.validate();
   return options;
 }

@@ -46,6 +46,7 @@ struct CliOptions {
   int64_t min_scale = 0;
   int64_t initial_iterations = 0;
   double average_decay = 0;
+  std::string precision;
 };
 
 /// Declares every flag of `nst` on `app`, storing values into `options`.

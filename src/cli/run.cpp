@@ -186,6 +186,7 @@ int run_batch(const CliOptions& cli, const StyleTransferOptions& options, Progre
                 jobs.size());
 
   BatchRunner runner(extractor, options, batch);
+  info.precision = type_name(runner.layer_type());
   results = runner.run(jobs, display, [] { return interrupt_signal() != 0; });
   return exit_code_of(results);
 }
