@@ -50,6 +50,16 @@ torch::Tensor style_loss(const torch::Tensor& gram, const torch::Tensor& target_
   return torch::mse_loss(gram, target_gram);
 }
 
+torch::Tensor total_variation_loss(const torch::Tensor& image) {
+  using torch::indexing::None;
+  using torch::indexing::Slice;
+  const auto vertical = image.index({Slice(), Slice(), Slice(1, None), Slice()}) -
+                        image.index({Slice(), Slice(), Slice(None, -1), Slice()});
+  const auto horizontal = image.index({Slice(), Slice(), Slice(), Slice(1, None)}) -
+                          image.index({Slice(), Slice(), Slice(), Slice(None, -1)});
+  return vertical.square().mean() + horizontal.square().mean();
+}
+
 torch::Tensor gram_style_loss(const torch::Tensor& features, const torch::Tensor& target_gram) {
   return GramStyleLoss::apply(features, target_gram);
 }

@@ -31,6 +31,20 @@ void check_non_negative(double value, const char* what) {
 
 }  // namespace
 
+const char* to_string(Init init) {
+  switch (init) {
+    case Init::kContent:
+      return "content";
+    case Init::kNoise:
+      return "noise";
+    case Init::kGray:
+      return "gray";
+    case Init::kImage:
+      return "image";
+  }
+  return "?";
+}
+
 const char* to_string(Precision precision) {
   switch (precision) {
     case Precision::kAuto:
@@ -128,6 +142,13 @@ void StyleTransferOptions::validate() const {
             std::to_string(min_scale_));
   }
   if (initial_iterations_ < 0) invalid("initial iterations must be 0 (as --iterations) or more");
+  check_non_negative(tv_weight_, "the total-variation weight");
+  if (!std::isfinite(style_scale_) || style_scale_ <= 0) {
+    invalid("the style scale must be a number > 0");
+  }
+  if (style_size_ == 0 && effective_style_size() < 16) {
+    invalid("the style scale makes the style image smaller than 16 pixels");
+  }
   if (!(average_decay_ >= 0 && average_decay_ < 1)) {
     invalid("the average decay must lie in [0, 1); 0 turns averaging off");
   }
@@ -148,6 +169,10 @@ std::vector<int64_t> StyleTransferOptions::scale_sides() const {
 int64_t StyleTransferOptions::iterations_at(size_t index) const {
   return index == 0 && initial_iterations_ > 0 && scale_sides().size() > 1 ? initial_iterations_
                                                                            : iterations_;
+}
+
+int64_t StyleTransferOptions::effective_style_size() const {
+  return style_size_ > 0 ? style_size_ : std::lround(style_scale_ * static_cast<double>(size_));
 }
 
 int64_t StyleTransferOptions::total_iterations() const {

@@ -13,7 +13,7 @@ using nlohmann::json;
 
 json options_json(const StyleTransferOptions& o) {
   return {{"size", o.size()},
-          {"style_size", o.style_size() > 0 ? o.style_size() : o.size()},
+          {"style_size", o.effective_style_size()},
           {"content_layers", o.content_layers()},
           {"style_layers", o.style_layers()},
           {"style_layer_weights", o.effective_style_layer_weights()},
@@ -28,7 +28,9 @@ json options_json(const StyleTransferOptions& o) {
           {"scales", o.scale_sides()},
           {"initial_iterations", o.iterations_at(0)},
           {"average_decay", o.average_decay()},
-          {"precision", to_string(o.precision())}};
+          {"precision", to_string(o.precision())},
+          {"tv_weight", o.tv_weight()},
+          {"init", to_string(o.init())}};
 }
 
 json batch_json(const BatchOptions& b) {

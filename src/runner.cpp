@@ -55,7 +55,14 @@ const char* to_string(JobStatus status) {
 
 BatchRunner::BatchRunner(const FeatureExtractor& extractor, StyleTransferOptions options,
                          BatchOptions batch)
-    : engine_(extractor, std::move(options)), batch_(batch) {}
+    : engine_(extractor, std::move(options)), batch_(std::move(batch)) {
+  if (engine_.options().init() == Init::kImage) {
+    if (batch_.init_image.empty()) {
+      throw Error(ErrorCode::kInvalidOptions, "starting from an image needs the image's path");
+    }
+    init_image_ = load_image(batch_.init_image, engine_.options().size()).rgb;
+  }
+}
 
 // Size and hash of an input file, as far as it can be read: a report should say what a
 // failed job was given too.
@@ -79,8 +86,7 @@ const BatchRunner::StyleEntry& BatchRunner::style(const std::string& path) {
   entry.info = describe(path);
   const auto& options = engine_.options();
   try {
-    const Image image =
-        load_image(path, options.style_size() > 0 ? options.style_size() : options.size());
+    const Image image = load_image(path, options.effective_style_size());
     check_input_size(image.rgb, path, options);
     entry.targets = engine_.style_targets(image.rgb);
     entry.info.width = image.rgb.size(3);
@@ -125,8 +131,9 @@ void BatchRunner::run_job(JobResult& result, BatchListener& listener,
 
     bool interrupted = false;
     bool timed_out = false;
-    const auto transfer =
-        engine_.run(content.rgb, style_entry.targets, [&](const ProgressEvent& e) {
+    const auto transfer = engine_.run(
+        content.rgb, style_entry.targets,
+        [&](const ProgressEvent& e) {
           listener.iteration(job, e);
           if (batch_.save_every > 0 && e.iteration % batch_.save_every == 0 &&
               e.iteration < e.iterations) {
@@ -141,7 +148,8 @@ void BatchRunner::run_job(JobResult& result, BatchListener& listener,
             return false;
           }
           return true;
-        });
+        },
+        init_image_);
     result.iterations = transfer.iterations;
     result.optimisation_seconds = transfer.seconds;
     result.scales = transfer.scales;

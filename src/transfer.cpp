@@ -165,7 +165,7 @@ StyleTargets StyleTransfer::style_targets(const torch::Tensor& style_rgb255) con
 }
 
 StyleTransfer::Losses StyleTransfer::losses(
-    const std::map<std::string, torch::Tensor>& features,
+    const torch::Tensor& image, const std::map<std::string, torch::Tensor>& features,
     const std::map<std::string, torch::Tensor>& content_targets,
     const std::map<std::string, torch::Tensor>& style_grams) const {
   const auto& content_layers = options_.content_layers();
@@ -185,11 +185,34 @@ StyleTransfer::Losses StyleTransfer::losses(
                                     gram_style_loss(features.at(name), style_grams.at(name));
   }
   auto total = options_.content_weight() * content + options_.style_weight() * style_total;
+  if (options_.tv_weight() > 0) total = total + options_.tv_weight() * total_variation_loss(image);
   return {total, content, style_total};
 }
 
+torch::Tensor StyleTransfer::starting_image(const torch::Tensor& content,
+                                            const torch::Tensor& init) const {
+  switch (options_.init()) {
+    case Init::kNoise:
+      // From the generator seeded in run(): the same seed gives the same noise.
+      return torch::rand_like(content) * 255.0;
+    case Init::kGray:
+      return torch::full_like(content, 128.0);
+    case Init::kImage:
+      if (!init.defined()) {
+        throw Error(ErrorCode::kInvalidOptions, "the starting image was asked for but not given");
+      }
+      return resize_image(init.to(content.device(), torch::kFloat32), content.size(2),
+                          content.size(3))
+          .clone();
+    case Init::kContent:
+      break;
+  }
+  return content.clone();
+}
+
 TransferResult StyleTransfer::run(const torch::Tensor& content_rgb255, const StyleTargets& style,
-                                  const ProgressCallback& progress) const {
+                                  const ProgressCallback& progress,
+                                  const torch::Tensor& init_rgb255) const {
   const auto start = Clock::now();
   torch::manual_seed(options_.seed());
   const auto full = content_rgb255.to(extractor_.device(), torch::kFloat32);
@@ -219,9 +242,9 @@ TransferResult StyleTransfer::run(const torch::Tensor& content_rgb255, const Sty
       torch::NoGradGuard no_grad;
       content_targets = extractor_.extract(content, options_.content_layers(), layer_type_);
     }
-    torch::Tensor image =
-        (scale == 0 ? content.clone() : resize_image(previous, height, width).contiguous())
-            .set_requires_grad(true);
+    torch::Tensor image = (scale == 0 ? starting_image(content, init_rgb255)
+                                      : resize_image(previous, height, width).contiguous())
+                              .set_requires_grad(true);
     if (adam) {
       adam->resize(height, width);
     } else {
@@ -229,11 +252,11 @@ TransferResult StyleTransfer::run(const torch::Tensor& content_rgb255, const Sty
     }
     MovingAverage average(decay);
     ScaleOutcome outcome{width, height, 0, std::numeric_limits<double>::infinity(), 0, 0};
-    torch::Tensor best = content.clone();
+    torch::Tensor best = image.detach().clone();
 
     for (int64_t step = 1; step <= options_.iterations_at(scale); ++step) {
       const auto features = extractor_.extract(image, all_layers_, layer_type_);
-      const Losses loss = losses(features, content_targets, style.scales[scale]);
+      const Losses loss = losses(image, features, content_targets, style.scales[scale]);
       const auto gradient = torch::autograd::grad({loss.total}, {image})[0];
 
       ProgressEvent event;
@@ -275,7 +298,7 @@ TransferResult StyleTransfer::run(const torch::Tensor& content_rgb255, const Sty
     if (decay > 0 && !average.empty()) {
       torch::NoGradGuard no_grad;
       previous = average.value();
-      const Losses loss = losses(extractor_.extract(previous, all_layers_, layer_type_),
+      const Losses loss = losses(previous, extractor_.extract(previous, all_layers_, layer_type_),
                                  content_targets, style.scales[scale]);
       outcome.loss = loss.total.item<double>();
       outcome.content_loss = loss.content.item<double>();

@@ -113,6 +113,26 @@ TEST_F(Cli, KeepsTheContentsAlphaInPng) {
   EXPECT_EQ(planes[3].at<uchar>(24, 58), 0);
 }
 
+TEST_F(Cli, SameSeedGivesTheSameBytes) {
+  const std::string first = (out_ / "first.png").string();
+  const std::string second = (out_ / "second.png").string();
+  const std::string other = (out_ / "other.png").string();
+  ASSERT_EQ(nst(arguments(first, "--init noise --seed 5")).exit_code, 0);
+  ASSERT_EQ(nst(arguments(second, "--init noise --seed 5")).exit_code, 0);
+  ASSERT_EQ(nst(arguments(other, "--init noise --seed 6")).exit_code, 0);
+  EXPECT_EQ(test::read_bytes(first), test::read_bytes(second));
+  EXPECT_NE(test::read_bytes(first), test::read_bytes(other));
+}
+
+TEST_F(Cli, StartsFromAnImageFileAndRejectsAMissingOne) {
+  const auto result = nst(arguments(output_, "--init " + shell_quote(style_)));
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  const std::string missing = (in_ / "nope.png").string();
+  const auto failed = nst(arguments((out_ / "x.png").string(), "--init " + shell_quote(missing)));
+  EXPECT_EQ(failed.exit_code, 1) << failed.output;
+  EXPECT_NE(failed.output.find(missing), std::string::npos) << failed.output;
+}
+
 TEST_F(Cli, MissingContentFile) {
   const std::string missing = (in_ / "missing.png").string();
   const auto result =

@@ -391,3 +391,66 @@ TEST(Precision, HalfIsRefusedOnTheCpu) {
 
 }  // namespace
 }  // namespace nst
+
+namespace nst {
+namespace {
+
+TEST(TotalVariation, IsZeroForAFlatImageAndMatchesAHandComputedValue) {
+  EXPECT_EQ(total_variation_loss(torch::full({1, 3, 4, 5}, 7.0)).item<double>(), 0.0);
+  // One channel, columns 0 2 4: horizontal differences 2, vertical 0.
+  const auto ramp = torch::tensor({0.0, 2.0, 4.0, 0.0, 2.0, 4.0}).view({1, 1, 2, 3});
+  EXPECT_DOUBLE_EQ(total_variation_loss(ramp).item<double>(), 4.0);
+}
+
+TEST(TotalVariation, WeightSmoothsTheResult) {
+  const auto rough = transfer(options(20).size(64).init(Init::kNoise), content_image());
+  const auto smooth =
+      transfer(options(20).size(64).init(Init::kNoise).tv_weight(1e4), content_image());
+  EXPECT_LT(total_variation_loss(smooth.result.image).item<double>(),
+            total_variation_loss(rough.result.image).item<double>());
+}
+
+TEST(Init, NoiseAndGrayStartWhereTheySay) {
+  const auto gray = transfer(options(1).size(64).init(Init::kGray), content_image());
+  // The first event's image is one step away from the start: still near mid-grey.
+  EXPECT_NEAR(gray.events.front().image.mean().item<double>(), 128.0, 10.0);
+  const auto noise = transfer(options(1).size(64).init(Init::kNoise), content_image());
+  EXPECT_GT(noise.events.front().image.std().item<double>(), 50.0);  // uniform 0..255: ~74
+}
+
+TEST(Init, TheSameSeedGivesTheSameResultAndAnotherSeedDoesNot) {
+  const auto o = options(3).size(64).init(Init::kNoise);
+  const auto first = transfer(StyleTransferOptions(o).seed(7), content_image());
+  const auto again = transfer(StyleTransferOptions(o).seed(7), content_image());
+  const auto other = transfer(StyleTransferOptions(o).seed(8), content_image());
+  EXPECT_TRUE(torch::equal(first.result.image, again.result.image));
+  EXPECT_FALSE(torch::equal(first.result.image, other.result.image));
+}
+
+TEST(Init, AnImageIsResizedToTheContent) {
+  const StyleTransfer engine(model(), options(1).size(64).init(Init::kImage));
+  const auto targets = engine.style_targets(style_image());
+  const auto start = torch::full({1, 3, 10, 20}, 200.0);
+  std::vector<ProgressEvent> events;
+  const auto result = engine.run(
+      content_image(), targets,
+      [&](const ProgressEvent& e) {
+        events.push_back(e);
+        return true;
+      },
+      start);
+  EXPECT_EQ(result.image.sizes(), torch::IntArrayRef({1, 3, 48, 64}));
+  EXPECT_NEAR(events.front().image.mean().item<double>(), 200.0, 10.0);
+  EXPECT_THROW(engine.run(content_image(), targets), Error);  // no image given
+}
+
+TEST(StyleScale, SetsTheStyleSizeRelativeToTheOutput) {
+  EXPECT_EQ(StyleTransferOptions().size(512).style_scale(0.5).effective_style_size(), 256);
+  EXPECT_EQ(
+      StyleTransferOptions().size(512).style_size(300).style_scale(0.5).effective_style_size(),
+      300);
+  EXPECT_THROW(StyleTransferOptions().size(64).style_scale(0.1).validate(), Error);
+}
+
+}  // namespace
+}  // namespace nst

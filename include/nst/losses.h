@@ -14,6 +14,10 @@ torch::Tensor content_loss(const torch::Tensor& features, const torch::Tensor& t
 /// Style loss of one layer from Gram matrices: mean((G − A)²).
 torch::Tensor style_loss(const torch::Tensor& gram, const torch::Tensor& target_gram);
 
+/// Total variation of an image [1, C, H, W]: mean squared difference of vertically neighbouring
+/// pixels plus that of horizontally neighbouring ones.
+torch::Tensor total_variation_loss(const torch::Tensor& image);
+
 /// mean((gram_matrix(features) − target_gram)²) as one autograd node. Same value and gradient as
 /// `style_loss(gram_matrix(features), target_gram)`, but its backward is a single matrix product
 /// (∂L/∂F = 4·(G − A)·F / (C²·H·W), using G's symmetry) where autograd's generic one needs two.

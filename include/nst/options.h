@@ -16,6 +16,17 @@ enum class Precision {
   kFloat16,   ///< half (CUDA only)
 };
 
+/// The image the optimisation starts from.
+enum class Init {
+  kContent,  ///< the content image
+  kNoise,    ///< uniform noise in 0..255 from the seeded generator
+  kGray,     ///< mid-grey (128)
+  kImage,    ///< an image the caller passes to `StyleTransfer::run`
+};
+
+/// "content", "noise", "gray" or "image".
+const char* to_string(Init init);
+
 /// "auto", "fp32", "bf16", "fp16".
 const char* to_string(Precision precision);
 
@@ -68,6 +79,13 @@ struct StyleTransferOptions {
   TORCH_ARG(double, average_decay) = 0.0;
   /// Arithmetic of the VGG layers. Default float32.
   TORCH_ARG(Precision, precision) = Precision::kFloat32;
+  /// Weight of the total-variation loss, mean squared difference of neighbouring pixels (in
+  /// 0..255 units), which smooths high-frequency noise. Default 0.
+  TORCH_ARG(double, tv_weight) = 0.0;
+  /// The image the optimisation starts from. Default the content.
+  TORCH_ARG(Init, init) = Init::kContent;
+  /// Long side of the style image as a multiple of `size`, when `style_size` is 0. Default 1.
+  TORCH_ARG(double, style_scale) = 1.0;
 
  public:
   /// The settings of a named preset: "default" (the defaults above), "seed" (the seed
@@ -97,6 +115,9 @@ struct StyleTransferOptions {
 
   /// Steps over all scales.
   int64_t total_iterations() const;
+
+  /// Long side the style image is loaded at: `style_size`, or `style_scale` × `size`.
+  int64_t effective_style_size() const;
 };
 
 }  // namespace nst

@@ -58,6 +58,7 @@ struct BatchOptions {
   double time_limit_seconds = 0;  ///< per job optimisation time; 0 for none
   int64_t save_every = 0;         ///< also write the image every N iterations; 0 for never
   bool hash_inputs = false;       ///< record each input's SHA-256 (reads every file once more)
+  std::string init_image;         ///< starting image for every job, with `Init::kImage`
 };
 
 /// Receives a batch's events, e.g. to show progress. Every method has an empty default.
@@ -78,7 +79,8 @@ class BatchListener {
 /// `.partial` and ends the batch.
 class BatchRunner {
  public:
-  /// `extractor` must outlive the runner. Throws `nst::Error` for invalid options.
+  /// `extractor` must outlive the runner. Throws `nst::Error` for invalid options or a
+  /// starting image that cannot be read.
   BatchRunner(const FeatureExtractor& extractor, StyleTransferOptions options, BatchOptions batch);
 
   /// Runs `jobs` in order and returns one result per job, in the same order. `stop_requested`
@@ -103,6 +105,7 @@ class BatchRunner {
 
   StyleTransfer engine_;
   BatchOptions batch_;
+  torch::Tensor init_image_;  // loaded once for Init::kImage
   std::map<std::string, StyleEntry> styles_;
   bool stopped_ = false;
 };

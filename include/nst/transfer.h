@@ -86,9 +86,11 @@ class StyleTransfer {
   /// Paints `content_rgb255` ([1, 3, H, W], RGB, 0..255) in the style of `style`; the result
   /// has the content's size, and the scales are the same fractions of it as `scale_sides()` are
   /// of `size`. Throws `nst::Error(kNumerical)` if the loss stops being finite, saying
-  /// at which iteration and scale.
+  /// at which iteration and scale. With `Init::kImage`, `init_rgb255` ([1, 3, h, w], any size,
+  /// resized to fit) is the starting image; it must be given then.
   TransferResult run(const torch::Tensor& content_rgb255, const StyleTargets& style,
-                     const ProgressCallback& progress = {}) const;
+                     const ProgressCallback& progress = {},
+                     const torch::Tensor& init_rgb255 = {}) const;
 
   /// The options in use.
   const StyleTransferOptions& options() const { return options_; }
@@ -102,9 +104,10 @@ class StyleTransfer {
     torch::Tensor content;
     torch::Tensor style;
   };
-  Losses losses(const std::map<std::string, torch::Tensor>& features,
+  Losses losses(const torch::Tensor& image, const std::map<std::string, torch::Tensor>& features,
                 const std::map<std::string, torch::Tensor>& content_targets,
                 const std::map<std::string, torch::Tensor>& style_grams) const;
+  torch::Tensor starting_image(const torch::Tensor& content, const torch::Tensor& init) const;
 
   const FeatureExtractor& extractor_;
   StyleTransferOptions options_;

@@ -99,7 +99,7 @@ void add_arguments(CLI::App& app, CliOptions& o) {
                  "Comma-separated VGG19 layers for the content loss (e.g. relu4_2)")
       ->delimiter(',');
   app.add_option("--style-layers", o.style_layers,
-                 "Comma-separated VGG19 layers for the style loss, weighted equally")
+                 "Comma-separated VGG19 layers for the style loss (weights: --style-layer-weights)")
       ->delimiter(',');
   app.add_option("--seed", o.seed, "Seed of the random generator");
   app.add_option("--min-scale", o.min_scale,
@@ -114,6 +114,17 @@ void add_arguments(CLI::App& app, CliOptions& o) {
                  "(0: keep the lowest-loss image)")
       ->check(CLI::Range(0.0, 0.9999));
 
+  app.add_option("--style-layer-weights", o.style_layer_weights,
+                 "Comma-separated weights of the style layers, in their order (default: equal)")
+      ->delimiter(',');
+  app.add_option("--style-scale", o.style_scale,
+                 "Long side of the style image as a multiple of --size (unless --style-size)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--tv-weight", o.tv_weight,
+                 "Weight of the total-variation loss, which smooths pixel noise (default 0)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--init", o.init,
+                 "Starting image: content, noise (seeded by --seed), gray, or an image file");
   app.add_option("--precision", o.precision,
                  "Arithmetic of the VGG layers: auto (bf16 on CPUs with native bf16, fp16 on "
                  "CUDA), fp32, bf16, fp16 (CUDA); losses stay fp32 (default fp32)")
@@ -169,6 +180,15 @@ StyleTransferOptions resolve_options(const CLI::App& app, const CliOptions& o) {
     options.style_layers(o.style_layers);
     options.style_layer_weights({});
   }
+  if (given("--style-layer-weights")) options.style_layer_weights(o.style_layer_weights);
+  if (given("--style-scale")) options.style_scale(o.style_scale);
+  if (given("--tv-weight")) options.tv_weight(o.tv_weight);
+  if (given("--init")) {
+    options.init(o.init == "content" ? Init::kContent
+                 : o.init == "noise" ? Init::kNoise
+                 : o.init == "gray"  ? Init::kGray
+                                     : Init::kImage);
+  }
   if (given("--seed")) options.seed(o.seed);
   if (given("--min-scale")) options.min_scale(o.min_scale);
   if (given("--initial-iterations")) options.initial_iterations(o.initial_iterations);
@@ -186,6 +206,7 @@ BatchOptions batch_options(const CliOptions& o) {
   batch.time_limit_seconds = o.time_limit;
   batch.save_every = o.save_every;
   batch.hash_inputs = !o.report.empty();
+  if (o.init != "content" && o.init != "noise" && o.init != "gray") batch.init_image = o.init;
   return batch;
 }
 

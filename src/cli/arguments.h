@@ -47,6 +47,10 @@ struct CliOptions {
   int64_t initial_iterations = 0;
   double average_decay = 0;
   std::string precision;
+  double tv_weight = 0;
+  std::string init;  // content, noise, gray or a file
+  double style_scale = 1;
+  std::vector<double> style_layer_weights;
 };
 
 /// Declares every flag of `nst` on `app`, storing values into `options`.

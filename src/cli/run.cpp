@@ -68,7 +68,7 @@ void print_plan(const std::vector<Job>& jobs, const StyleTransferOptions& option
     std::printf("job %zu: '%s' x '%s' -> '%s'%s\n", job.index, job.content.c_str(),
                 job.style.c_str(), job.output.c_str(), note);
   }
-  const auto style_size = options.style_size() > 0 ? options.style_size() : options.size();
+  const auto style_size = options.effective_style_size();
   std::printf(
       "%zu job%s, size %lld (style %lld), %lld iterations each: %zu to run, %zu to "
       "skip, %zu with an existing output%s\n",
