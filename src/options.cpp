@@ -31,6 +31,18 @@ void check_non_negative(double value, const char* what) {
 
 }  // namespace
 
+const char* to_string(PreserveColours preserve) {
+  switch (preserve) {
+    case PreserveColours::kNone:
+      return "none";
+    case PreserveColours::kLuminance:
+      return "luminance";
+    case PreserveColours::kHistogram:
+      return "histogram";
+  }
+  return "?";
+}
+
 const char* to_string(Init init) {
   switch (init) {
     case Init::kContent:

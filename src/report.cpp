@@ -30,7 +30,9 @@ json options_json(const StyleTransferOptions& o) {
           {"average_decay", o.average_decay()},
           {"precision", to_string(o.precision())},
           {"tv_weight", o.tv_weight()},
-          {"init", to_string(o.init())}};
+          {"init", to_string(o.init())},
+          {"style_scale", o.style_scale()},
+          {"preserve_colors", to_string(o.preserve_colours())}};
 }
 
 json batch_json(const BatchOptions& b) {

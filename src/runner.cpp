@@ -3,6 +3,7 @@
 #include <chrono>
 #include <filesystem>
 
+#include "nst/colour.h"
 #include "nst/error.h"
 #include "nst/file_info.h"
 #include "nst/image_io.h"
@@ -88,7 +89,11 @@ const BatchRunner::StyleEntry& BatchRunner::style(const std::string& path) {
   try {
     const Image image = load_image(path, options.effective_style_size());
     check_input_size(image.rgb, path, options);
-    entry.targets = engine_.style_targets(image.rgb);
+    entry.image = image.rgb;
+    // With histogram matching the targets depend on each content, so they are made per job.
+    if (options.preserve_colours() != PreserveColours::kHistogram) {
+      entry.targets = engine_.style_targets(image.rgb);
+    }
     entry.info.width = image.rgb.size(3);
     entry.info.height = image.rgb.size(2);
   } catch (const Error& error) {
@@ -128,11 +133,15 @@ void BatchRunner::run_job(JobResult& result, BatchListener& listener,
     check_input_size(content.rgb, job.content, options);
     result.content.width = content.rgb.size(3);
     result.content.height = content.rgb.size(2);
+    const StyleTargets targets =
+        options.preserve_colours() == PreserveColours::kHistogram
+            ? engine_.style_targets(match_colour_statistics(style_entry.image, content.rgb))
+            : style_entry.targets;
 
     bool interrupted = false;
     bool timed_out = false;
     const auto transfer = engine_.run(
-        content.rgb, style_entry.targets,
+        content.rgb, targets,
         [&](const ProgressEvent& e) {
           listener.iteration(job, e);
           if (batch_.save_every > 0 && e.iteration % batch_.save_every == 0 &&

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <limits>
 
+#include "nst/colour.h"
 #include "nst/error.h"
 #include "nst/image_io.h"
 #include "nst/losses.h"
@@ -311,7 +312,11 @@ TransferResult StyleTransfer::run(const torch::Tensor& content_rgb255, const Sty
   }
 
   // Cut short at a coarse scale, the result is still delivered at the size asked for.
-  result.image = resize_image(previous, full.size(2), full.size(3)).to(torch::kCPU);
+  auto image = resize_image(previous, full.size(2), full.size(3));
+  if (options_.preserve_colours() == PreserveColours::kLuminance) {
+    image = keep_content_colours(image, full);
+  }
+  result.image = image.to(torch::kCPU);
   result.loss = result.scales.back().loss;
   result.content_loss = result.scales.back().content_loss;
   result.style_loss = result.scales.back().style_loss;

@@ -133,6 +133,18 @@ TEST_F(Cli, StartsFromAnImageFileAndRejectsAMissingOne) {
   EXPECT_NE(failed.output.find(missing), std::string::npos) << failed.output;
 }
 
+TEST_F(Cli, PreservesColoursEitherWay) {
+  const std::string plain = (out_ / "plain.png").string();
+  ASSERT_EQ(nst(arguments(plain)).exit_code, 0);
+  for (const char* mode : {"luminance", "histogram"}) {
+    const std::string output = (out_ / (std::string(mode) + ".png")).string();
+    const auto result = nst(arguments(output, std::string("--preserve-colors ") + mode));
+    ASSERT_EQ(result.exit_code, 0) << result.output;
+    EXPECT_NE(test::read_bytes(output), test::read_bytes(plain)) << mode;
+  }
+  EXPECT_NE(nst(arguments((out_ / "x.png").string(), "--preserve-colors sepia")).exit_code, 0);
+}
+
 TEST_F(Cli, MissingContentFile) {
   const std::string missing = (in_ / "missing.png").string();
   const auto result =

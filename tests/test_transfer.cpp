@@ -6,6 +6,7 @@
 #include <limits>
 #include <vector>
 
+#include "nst/colour.h"
 #include "nst/error.h"
 #include "nst/image_io.h"
 #include "nst/losses.h"
@@ -450,6 +451,59 @@ TEST(StyleScale, SetsTheStyleSizeRelativeToTheOutput) {
       StyleTransferOptions().size(512).style_size(300).style_scale(0.5).effective_style_size(),
       300);
   EXPECT_THROW(StyleTransferOptions().size(64).style_scale(0.1).validate(), Error);
+}
+
+}  // namespace
+}  // namespace nst
+
+namespace nst {
+namespace {
+
+TEST(Colours, YcbcrRoundTripsAndGreyHasNeutralChroma) {
+  const auto rgb = torch::rand({1, 3, 8, 8}) * 255;
+  EXPECT_TRUE(torch::allclose(ycbcr_to_rgb(rgb_to_ycbcr(rgb)), rgb, 1e-3, 1e-2));
+  const auto grey = rgb_to_ycbcr(torch::full({1, 3, 2, 2}, 90.0));
+  EXPECT_NEAR(grey[0][0].mean().item<double>(), 90.0, 1e-3);
+  EXPECT_NEAR(grey[0][1].mean().item<double>(), 128.0, 1e-3);
+  EXPECT_NEAR(grey[0][2].mean().item<double>(), 128.0, 1e-3);
+}
+
+TEST(Colours, LuminanceTransferKeepsTheContentsChroma) {
+  const auto o = options(10).size(64);
+  const auto plain = transfer(o, content_image());
+  const auto kept = transfer(StyleTransferOptions(o).preserve_colours(PreserveColours::kLuminance),
+                             content_image());
+  using torch::indexing::Slice;
+  const auto chroma = [](const torch::Tensor& rgb) {
+    return rgb_to_ycbcr(rgb).index({Slice(), Slice(1, 3)});
+  };
+  const auto content_chroma = chroma(content_image());
+  const double kept_error =
+      (chroma(kept.result.image) - content_chroma).abs().mean().item<double>();
+  const double plain_error =
+      (chroma(plain.result.image) - content_chroma).abs().mean().item<double>();
+  EXPECT_LT(kept_error, 1.0);  // clamping to 0..255 may move a few pixels slightly
+  EXPECT_GT(plain_error, 5 * kept_error + 1.0);
+  // The luminance is the painted one.
+  const auto luma = [](const torch::Tensor& rgb) {
+    return rgb_to_ycbcr(rgb).index({Slice(), Slice(0, 1)});
+  };
+  EXPECT_LT((luma(kept.result.image) - luma(plain.result.image)).abs().mean().item<double>(), 1.0);
+}
+
+TEST(Colours, HistogramMatchingGivesTheStyleTheContentsColourStatistics) {
+  const auto style = style_image();
+  // A content with a strong colour cast.
+  auto content = content_image() * 0.5;
+  content.select(1, 0).add_(100.0);
+  const auto matched = match_colour_statistics(style, content);
+  EXPECT_EQ(matched.sizes(), style.sizes());
+  const auto means = [](const torch::Tensor& image) { return image.mean({0, 2, 3}); };
+  EXPECT_TRUE(torch::allclose(means(matched), means(content), 0, 2.0))
+      << means(matched) << means(content);
+  const auto stds = [](const torch::Tensor& image) { return image.std(/*dim=*/{0, 2, 3}); };
+  EXPECT_TRUE(torch::allclose(stds(matched), stds(content), 0.1, 2.0))
+      << stds(matched) << stds(content);
 }
 
 }  // namespace

@@ -24,6 +24,16 @@ enum class Init {
   kImage,    ///< an image the caller passes to `StyleTransfer::run`
 };
 
+/// Whether and how the content's colours are kept.
+enum class PreserveColours {
+  kNone,       ///< the style's colours
+  kLuminance,  ///< transfer luminance only: the result's luminance with the content's chroma
+  kHistogram,  ///< match the style image's colour statistics to the content's before the run
+};
+
+/// "none", "luminance", "histogram".
+const char* to_string(PreserveColours preserve);
+
 /// "content", "noise", "gray" or "image".
 const char* to_string(Init init);
 
@@ -86,6 +96,8 @@ struct StyleTransferOptions {
   TORCH_ARG(Init, init) = Init::kContent;
   /// Long side of the style image as a multiple of `size`, when `style_size` is 0. Default 1.
   TORCH_ARG(double, style_scale) = 1.0;
+  /// Whether and how to keep the content's colours. Default none.
+  TORCH_ARG(PreserveColours, preserve_colours) = PreserveColours::kNone;
 
  public:
   /// The settings of a named preset: "default" (the defaults above), "seed" (the seed

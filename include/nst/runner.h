@@ -94,6 +94,7 @@ class BatchRunner {
 
  private:
   struct StyleEntry {
+    torch::Tensor image;  // as loaded, for colour matching against each content
     StyleTargets targets;
     InputInfo info;
     std::string error;  // non-empty when the style could not be loaded

@@ -73,6 +73,9 @@ struct TransferResult {
 /// to 0..255 after every step. Coarse to fine over `scale_sides()`: each scale starts from the
 /// previous result upsampled, with Adam's moment estimates resized rather than reset. A scale's
 /// result is the moving average of the image (`average_decay` > 0) or its lowest-loss image.
+/// With `PreserveColours::kLuminance` the result takes the content's chroma (its losses are
+/// those of the image before that); `kHistogram` is for the caller, who matches the style's
+/// colours to the content before `style_targets`.
 class StyleTransfer {
  public:
   /// Validates `options` (throws `nst::Error`) and keeps a reference to `extractor`, which

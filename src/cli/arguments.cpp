@@ -125,6 +125,10 @@ void add_arguments(CLI::App& app, CliOptions& o) {
       ->check(CLI::NonNegativeNumber);
   app.add_option("--init", o.init,
                  "Starting image: content, noise (seeded by --seed), gray, or an image file");
+  app.add_option("--preserve-colors", o.preserve_colors,
+                 "Keep the content's colours: none, luminance (transfer luminance only), "
+                 "histogram (match the style's colours to the content first)")
+      ->check(CLI::IsMember({"none", "luminance", "histogram"}));
   app.add_option("--precision", o.precision,
                  "Arithmetic of the VGG layers: auto (bf16 on CPUs with native bf16, fp16 on "
                  "CUDA), fp32, bf16, fp16 (CUDA); losses stay fp32 (default fp32)")
@@ -183,6 +187,11 @@ StyleTransferOptions resolve_options(const CLI::App& app, const CliOptions& o) {
   if (given("--style-layer-weights")) options.style_layer_weights(o.style_layer_weights);
   if (given("--style-scale")) options.style_scale(o.style_scale);
   if (given("--tv-weight")) options.tv_weight(o.tv_weight);
+  if (given("--preserve-colors")) {
+    options.preserve_colours(o.preserve_colors == "luminance"   ? PreserveColours::kLuminance
+                             : o.preserve_colors == "histogram" ? PreserveColours::kHistogram
+                                                                : PreserveColours::kNone);
+  }
   if (given("--init")) {
     options.init(o.init == "content" ? Init::kContent
                  : o.init == "noise" ? Init::kNoise

@@ -51,6 +51,7 @@ struct CliOptions {
   std::string init;  // content, noise, gray or a file
   double style_scale = 1;
   std::vector<double> style_layer_weights;
+  std::string preserve_colors;
 };
 
 /// Declares every flag of `nst` on `app`, storing values into `options`.
