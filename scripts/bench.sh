@@ -18,7 +18,8 @@ model=$(sample_model)
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
 echo "== loop step against bare forward+backward (model $model)"
 "$build_dir/nst_bench" --model "$model" --content samples/fruits.jpg \
-  --style samples/starry_night.jpg --sizes "$sizes" --iterations "$iterations"
+  --style samples/starry_night.jpg --sizes "$sizes" --iterations "$iterations" \
+  --precisions fp32,bf16
 
 echo "== whole nst runs ($iterations iterations, including start-up, loading and saving)"
 out=$(mktemp -d)
