@@ -64,4 +64,43 @@ torch::Tensor gram_style_loss(const torch::Tensor& features, const torch::Tensor
   return GramStyleLoss::apply(features, target_gram);
 }
 
+torch::Tensor sqrtm_newton_schulz(const torch::Tensor& matrix, int iterations) {
+  const int64_t n = matrix.size(0);
+  const auto identity = torch::eye(n, matrix.options());
+  // Scaled to norm 1 the iteration converges for any positive semi-definite matrix.
+  const auto norm = matrix.norm().clamp_min(1e-12);
+  auto y = matrix / norm;
+  auto z = identity;
+  for (int i = 0; i < iterations; ++i) {
+    const auto t = 0.5 * (3.0 * identity - z.mm(y));
+    y = y.mm(t);
+    z = t.mm(z);
+  }
+  return y * norm.sqrt();
+}
+
+torch::Tensor gaussian_statistics(const torch::Tensor& features) {
+  const auto flat = flatten_channels(features).to(torch::kFloat64);
+  const auto mean = flat.mean(1, true);
+  const auto centred = flat - mean;
+  const auto covariance = centred.mm(centred.t()) / flat.size(1);
+  const auto [values, vectors] = torch::linalg::eigh(covariance, "L");
+  const auto root = vectors.mm(torch::diag(values.clamp_min(0).sqrt())).mm(vectors.t());
+  return torch::cat({mean.t(), root}).to(features.scalar_type());
+}
+
+torch::Tensor w2_style_loss(const torch::Tensor& features, const torch::Tensor& target) {
+  const auto flat = flatten_channels(features);
+  const int64_t channels = flat.size(0);
+  const auto mean = flat.mean(1);
+  const auto centred = flat - mean.unsqueeze(1);
+  const auto covariance = centred.mm(centred.t()) / flat.size(1);
+  const auto target_mean = target[0];
+  const auto target_root = target.narrow(0, 1, channels);
+  const auto cross = sqrtm_newton_schulz(target_root.mm(covariance).mm(target_root));
+  const auto distance = (mean - target_mean).square().sum() + covariance.trace() +
+                        target_root.square().sum() - 2.0 * cross.trace();
+  return distance / static_cast<double>(channels);
+}
+
 }  // namespace nst

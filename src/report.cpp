@@ -32,6 +32,7 @@ json options_json(const StyleTransferOptions& o) {
           {"tv_weight", o.tv_weight()},
           {"init", to_string(o.init())},
           {"style_scale", o.style_scale()},
+          {"style_loss", to_string(o.style_loss())},
           {"preserve_colors", to_string(o.preserve_colours())}};
 }
 

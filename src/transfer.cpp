@@ -158,7 +158,8 @@ StyleTargets StyleTransfer::style_targets(const torch::Tensor& style_rgb255) con
     std::map<std::string, torch::Tensor> grams;
     for (auto& [name, features] : extractor_.extract(resize_image(style, height, width),
                                                      options_.style_layers(), layer_type_)) {
-      grams.emplace(name, gram_matrix(features));
+      grams.emplace(name, options_.style_loss() == StyleLoss::kW2 ? gaussian_statistics(features)
+                                                                  : gram_matrix(features));
     }
     targets.scales.push_back(std::move(grams));
   }
@@ -182,8 +183,11 @@ StyleTransfer::Losses StyleTransfer::losses(
   const auto& style_layers = options_.style_layers();
   for (size_t i = 0; i < style_layers.size(); ++i) {
     const auto& name = style_layers[i];
-    style_total = style_total + style_layer_weights_[i] *
-                                    gram_style_loss(features.at(name), style_grams.at(name));
+    const auto& target = style_grams.at(name);
+    style_total =
+        style_total + style_layer_weights_[i] * (options_.style_loss() == StyleLoss::kW2
+                                                     ? w2_style_loss(features.at(name), target)
+                                                     : gram_style_loss(features.at(name), target));
   }
   auto total = options_.content_weight() * content + options_.style_weight() * style_total;
   if (options_.tv_weight() > 0) total = total + options_.tv_weight() * total_variation_loss(image);

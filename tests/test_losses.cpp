@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cmath>
 #include <functional>
 #include <vector>
 
@@ -126,6 +127,64 @@ TEST(GramStyleLoss, IsZeroWithZeroGradientAtTheTarget) {
   loss.backward();
   EXPECT_NEAR(loss.item<double>(), 0.0, 1e-24);
   EXPECT_NEAR(features.grad().abs().max().item<double>(), 0.0, 1e-12);
+}
+
+}  // namespace
+}  // namespace nst
+
+namespace nst {
+namespace {
+
+torch::Tensor random_spd(int64_t n, double ridge) {
+  const auto a = torch::randn({n, n}, torch::kFloat64);
+  return a.mm(a.t()) + ridge * torch::eye(n, torch::kFloat64);
+}
+
+TEST(SqrtmNewtonSchulz, SquaresBackToTheMatrix) {
+  torch::manual_seed(1);
+  const auto m = random_spd(6, 1.0);
+  const auto root = sqrtm_newton_schulz(m, 30);
+  EXPECT_TRUE(torch::allclose(root.mm(root), m, 1e-6, 1e-6));
+}
+
+TEST(W2StyleLoss, IsNearZeroForTheSameFeatures) {
+  torch::manual_seed(2);
+  // Positive like ReLU outputs, with more positions than channels (a full-rank covariance).
+  const auto features = torch::rand({1, 8, 6, 6}, torch::kFloat64);
+  const double loss = w2_style_loss(features, gaussian_statistics(features)).item<double>();
+  EXPECT_NEAR(loss, 0.0, 1e-6);
+  const auto other = torch::rand({1, 8, 6, 6}, torch::kFloat64) * 2.0;
+  EXPECT_GT(w2_style_loss(other, gaussian_statistics(features)).item<double>(), 1e-3);
+}
+
+TEST(W2StyleLoss, KnowsTheDistanceBetweenShiftedCopies) {
+  // Shifting every channel by 1 moves the mean by 1 per channel and leaves the covariance:
+  // W2² = C, divided by C = 1.
+  torch::manual_seed(3);
+  const auto features = torch::rand({1, 5, 7, 7}, torch::kFloat64);
+  const double loss = w2_style_loss(features + 1.0, gaussian_statistics(features)).item<double>();
+  EXPECT_NEAR(loss, 1.0, 1e-5);
+}
+
+TEST(W2StyleLoss, GradientMatchesFiniteDifferences) {
+  torch::manual_seed(4);
+  const auto target = gaussian_statistics(torch::rand({1, 4, 5, 5}, torch::kFloat64));
+  auto features = torch::rand({1, 4, 5, 5}, torch::kFloat64).requires_grad_(true);
+  const auto gradient = torch::autograd::grad({w2_style_loss(features, target)}, {features})[0];
+  const double h = 1e-6;
+  torch::NoGradGuard no_grad;
+  const auto flat = features.detach().flatten();
+  for (const int64_t i : {0, 7, 33, 61, 99}) {
+    auto plus = flat.clone();
+    auto minus = flat.clone();
+    plus[i] += h;
+    minus[i] -= h;
+    const double numeric = (w2_style_loss(plus.view(features.sizes()), target).item<double>() -
+                            w2_style_loss(minus.view(features.sizes()), target).item<double>()) /
+                           (2 * h);
+    EXPECT_NEAR(gradient.flatten()[i].item<double>(), numeric, 1e-5 + 1e-3 * std::abs(numeric))
+        << "element " << i;
+  }
 }
 
 }  // namespace

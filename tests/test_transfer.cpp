@@ -508,3 +508,19 @@ TEST(Colours, HistogramMatchingGivesTheStyleTheContentsColourStatistics) {
 
 }  // namespace
 }  // namespace nst
+
+namespace nst {
+namespace {
+
+TEST(W2, RunWithTheWassersteinStyleLossLowersItsLoss) {
+  const auto o = options(6).size(64).style_loss(StyleLoss::kW2);
+  const Recorded r = transfer(o, content_image());
+  EXPECT_LT(r.events.back().style_loss, r.events.front().style_loss);
+  const StyleTransfer engine(model(), o);
+  const auto targets = engine.style_targets(style_image());
+  // Packed mean and covariance root: [C + 1, C].
+  EXPECT_EQ(targets.scales[0].at("relu1_1").sizes(), torch::IntArrayRef({65, 64}));
+}
+
+}  // namespace
+}  // namespace nst

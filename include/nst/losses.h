@@ -23,4 +23,17 @@ torch::Tensor total_variation_loss(const torch::Tensor& image);
 /// (∂L/∂F = 4·(G − A)·F / (C²·H·W), using G's symmetry) where autograd's generic one needs two.
 torch::Tensor gram_style_loss(const torch::Tensor& features, const torch::Tensor& target_gram);
 
+/// Square root of a symmetric positive semi-definite [C, C] matrix by `iterations` coupled
+/// Newton–Schulz steps: only matrix products, so autograd differentiates through it.
+torch::Tensor sqrtm_newton_schulz(const torch::Tensor& matrix, int iterations = 12);
+
+/// The Gaussian a feature map's channels follow, packed as [C + 1, C]: row 0 the mean, rows 1..C
+/// the square root of the covariance (by eigendecomposition; for style targets).
+torch::Tensor gaussian_statistics(const torch::Tensor& features);
+
+/// Squared 2-Wasserstein distance between the Gaussian of `features` and the packed `target`
+/// of `gaussian_statistics`, divided by the channel count:
+/// (|μ − μₜ|² + tr Σ + tr Σₜ − 2 tr (Σₜ^½ Σ Σₜ^½)^½) / C, the square root by Newton–Schulz.
+torch::Tensor w2_style_loss(const torch::Tensor& features, const torch::Tensor& target);
+
 }  // namespace nst

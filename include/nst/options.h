@@ -31,6 +31,15 @@ enum class PreserveColours {
   kHistogram,  ///< match the style image's colour statistics to the content's before the run
 };
 
+/// What the style loss compares.
+enum class StyleLoss {
+  kGram,  ///< Gram matrices, mean((G − A)²), as Gatys et al.
+  kW2,    ///< means and covariances, by the 2-Wasserstein distance between Gaussians
+};
+
+/// "gram" or "w2".
+const char* to_string(StyleLoss loss);
+
 /// "none", "luminance", "histogram".
 const char* to_string(PreserveColours preserve);
 
@@ -96,6 +105,8 @@ struct StyleTransferOptions {
   TORCH_ARG(Init, init) = Init::kContent;
   /// Long side of the style image as a multiple of `size`, when `style_size` is 0. Default 1.
   TORCH_ARG(double, style_scale) = 1.0;
+  /// What the style loss compares. Default Gram matrices.
+  TORCH_ARG(StyleLoss, style_loss) = StyleLoss::kGram;
   /// Whether and how to keep the content's colours. Default none.
   TORCH_ARG(PreserveColours, preserve_colours) = PreserveColours::kNone;
 

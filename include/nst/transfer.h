@@ -20,10 +20,11 @@ torch::ScalarType compute_type(Precision precision, const torch::Device& device)
 /// "fp32", "bf16" or "fp16" for float32, bfloat16 and half.
 const char* type_name(torch::ScalarType type);
 
-/// What the style loss compares against: the Gram matrix of each style layer at each scale.
+/// What the style loss compares against, for each style layer at each scale: its Gram matrix,
+/// or with `StyleLoss::kW2` its packed mean and covariance root (`gaussian_statistics`).
 /// Computed once per style image and reusable by every run with that style and options.
 struct StyleTargets {
-  /// One map per scale, in the order of `StyleTransferOptions::scale_sides()`: layer → [C, C].
+  /// One map per scale, in the order of `StyleTransferOptions::scale_sides()`: layer → target.
   std::vector<std::map<std::string, torch::Tensor>> scales;
 };
 

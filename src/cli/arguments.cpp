@@ -125,6 +125,10 @@ void add_arguments(CLI::App& app, CliOptions& o) {
       ->check(CLI::NonNegativeNumber);
   app.add_option("--init", o.init,
                  "Starting image: content, noise (seeded by --seed), gray, or an image file");
+  app.add_option("--style-loss", o.style_loss,
+                 "gram (Gram matrices, default) or w2 (2-Wasserstein distance between the "
+                 "features' Gaussians: means and covariances)")
+      ->check(CLI::IsMember({"gram", "w2"}));
   app.add_option("--preserve-colors", o.preserve_colors,
                  "Keep the content's colours: none, luminance (transfer luminance only), "
                  "histogram (match the style's colours to the content first)")
@@ -187,6 +191,9 @@ StyleTransferOptions resolve_options(const CLI::App& app, const CliOptions& o) {
   if (given("--style-layer-weights")) options.style_layer_weights(o.style_layer_weights);
   if (given("--style-scale")) options.style_scale(o.style_scale);
   if (given("--tv-weight")) options.tv_weight(o.tv_weight);
+  if (given("--style-loss")) {
+    options.style_loss(o.style_loss == "w2" ? StyleLoss::kW2 : StyleLoss::kGram);
+  }
   if (given("--preserve-colors")) {
     options.preserve_colours(o.preserve_colors == "luminance"   ? PreserveColours::kLuminance
                              : o.preserve_colors == "histogram" ? PreserveColours::kHistogram

@@ -52,6 +52,7 @@ struct CliOptions {
   double style_scale = 1;
   std::vector<double> style_layer_weights;
   std::string preserve_colors;
+  std::string style_loss;
 };
 
 /// Declares every flag of `nst` on `app`, storing values into `options`.
