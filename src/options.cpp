@@ -31,6 +31,10 @@ void check_non_negative(double value, const char* what) {
 
 }  // namespace
 
+const char* to_string(Optimizer optimizer) {
+  return optimizer == Optimizer::kLbfgs ? "lbfgs" : "adam";
+}
+
 const char* to_string(StyleLoss loss) {
   return loss == StyleLoss::kW2 ? "w2" : "gram";
 }

@@ -81,6 +81,7 @@ class MovingAverage {
     correction_ = correction_ * decay_ + (1.0 - decay_);
   }
   bool empty() const { return !average_.defined(); }
+  bool enabled() const { return decay_ > 0; }
   torch::Tensor value() const { return average_ / correction_; }
 
  private:
@@ -88,6 +89,39 @@ class MovingAverage {
   torch::Tensor average_;
   double correction_ = 0;
 };
+
+// Thrown from inside L-BFGS's closure to stop it when the progress callback says so.
+struct StopRequested {};
+
+// neural-style's L-BFGS: history 100, no line search, tolerances off so that it runs exactly
+// `evaluations` function evaluations, which count as iterations like Adam's steps. The image
+// is not clamped between evaluations (L-BFGS's curvature pairs would no longer hold); the
+// result is clamped when it is kept.
+template <typename Measure, typename Report>
+void run_lbfgs(torch::Tensor& image, int64_t evaluations, double learning_rate,
+               const Measure& measure, const Report& report, MovingAverage& average) {
+  torch::optim::LBFGS lbfgs({image}, torch::optim::LBFGSOptions(learning_rate)
+                                         .max_iter(evaluations)
+                                         .max_eval(evaluations)
+                                         .tolerance_grad(-1)
+                                         .tolerance_change(-1)
+                                         .history_size(100));
+  try {
+    lbfgs.step([&] {
+      ProgressEvent event;
+      const auto gradient = measure(event);
+      image.mutable_grad() = gradient;
+      if (average.enabled()) {
+        torch::NoGradGuard no_grad;
+        average.add(image.clamp(0.0, 255.0));
+      }
+      if (!report(event)) throw StopRequested{};
+      return torch::tensor(event.loss, image.options());
+    });
+  } catch (const StopRequested&) {
+    // the best image so far is kept by `measure`
+  }
+}
 
 }  // namespace
 
@@ -259,12 +293,11 @@ TransferResult StyleTransfer::run(const torch::Tensor& content_rgb255, const Sty
     ScaleOutcome outcome{width, height, 0, std::numeric_limits<double>::infinity(), 0, 0};
     torch::Tensor best = image.detach().clone();
 
-    for (int64_t step = 1; step <= options_.iterations_at(scale); ++step) {
+    // Measures the loss of `image` and its gradient, and keeps the image if it is the best yet.
+    const auto measure = [&](ProgressEvent& event) {
       const auto features = extractor_.extract(image, all_layers_, layer_type_);
       const Losses loss = losses(image, features, content_targets, style.scales[scale]);
-      const auto gradient = torch::autograd::grad({loss.total}, {image})[0];
-
-      ProgressEvent event;
+      auto gradient = torch::autograd::grad({loss.total}, {image})[0];
       event.iteration = ++iteration;
       event.iterations = total;
       event.scale = scale;
@@ -280,23 +313,40 @@ TransferResult StyleTransfer::run(const torch::Tensor& content_rgb255, const Sty
                         std::to_string(height) + "); try a lower learning rate or weights");
       }
       torch::NoGradGuard no_grad;
-      // The loss was measured on the image before this step, so that is the one to keep.
       if (event.loss < outcome.loss) {
         best.copy_(image);
         outcome.loss = event.loss;
         outcome.content_loss = event.content_loss;
         outcome.style_loss = event.style_loss;
       }
-      adam->step(image, gradient);
-      image.clamp_(0.0, 255.0);
-      if (decay > 0) average.add(image);
-      outcome.iterations = step;
+      ++outcome.iterations;
       event.best_loss = outcome.loss;
+      return gradient;
+    };
+    // Reports a step; false when the callback asks to stop.
+    const auto report = [&](ProgressEvent& event) {
       event.image = image.detach();
       event.elapsed_seconds = std::chrono::duration<double>(Clock::now() - start).count();
       if (progress && !progress(event)) {
         result.cancelled = iteration < total;
-        break;
+        return false;
+      }
+      return true;
+    };
+
+    if (options_.optimizer() == Optimizer::kLbfgs) {
+      run_lbfgs(image, options_.iterations_at(scale), options_.learning_rate(), measure, report,
+                average);
+    } else {
+      for (int64_t step = 1; step <= options_.iterations_at(scale); ++step) {
+        ProgressEvent event;
+        const auto gradient = measure(event);
+        torch::NoGradGuard no_grad;
+        // The loss was measured on the image before this step: `measure` kept that one.
+        adam->step(image, gradient);
+        image.clamp_(0.0, 255.0);
+        if (decay > 0) average.add(image);
+        if (!report(event)) break;
       }
     }
 
@@ -309,14 +359,14 @@ TransferResult StyleTransfer::run(const torch::Tensor& content_rgb255, const Sty
       outcome.content_loss = loss.content.item<double>();
       outcome.style_loss = loss.style.item<double>();
     } else {
-      previous = best;
+      previous = best.clamp(0.0, 255.0);  // L-BFGS does not clamp as it goes
     }
     result.iterations = iteration;
     result.scales.push_back(outcome);
   }
 
   // Cut short at a coarse scale, the result is still delivered at the size asked for.
-  auto image = resize_image(previous, full.size(2), full.size(3));
+  auto image = resize_image(previous, full.size(2), full.size(3)).clamp(0.0, 255.0);
   if (options_.preserve_colours() == PreserveColours::kLuminance) {
     image = keep_content_colours(image, full);
   }

@@ -145,6 +145,14 @@ TEST_F(Cli, PreservesColoursEitherWay) {
   EXPECT_NE(nst(arguments((out_ / "x.png").string(), "--preserve-colors sepia")).exit_code, 0);
 }
 
+TEST_F(Cli, RunsWithLbfgsAndTheWassersteinLoss) {
+  const auto ok = nst("--content " + shell_quote(content_) + " --style " + shell_quote(style_) +
+                      " -o " + shell_quote(output_) + " --size 64 --iterations 4 --model " +
+                      shell_quote(NST_TEST_MODEL) + " --optimizer lbfgs --style-loss w2");
+  ASSERT_EQ(ok.exit_code, 0) << ok.output;
+  EXPECT_FALSE(cv::imread(output_).empty());
+}
+
 TEST_F(Cli, MissingContentFile) {
   const std::string missing = (in_ / "missing.png").string();
   const auto result =

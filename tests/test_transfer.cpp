@@ -524,3 +524,33 @@ TEST(W2, RunWithTheWassersteinStyleLossLowersItsLoss) {
 
 }  // namespace
 }  // namespace nst
+
+namespace nst {
+namespace {
+
+TEST(Lbfgs, CountsFunctionEvaluationsAsIterationsAndLowersTheLoss) {
+  const auto o = options(12).size(64).optimizer(Optimizer::kLbfgs).learning_rate(1.0);
+  const Recorded r = transfer(o, content_image());
+  ASSERT_EQ(r.events.size(), 12u);
+  EXPECT_EQ(r.result.iterations, 12);
+  EXPECT_LT(r.result.loss, r.events.front().loss);
+  EXPECT_GE(r.result.image.min().item<double>(), 0.0);
+  EXPECT_LE(r.result.image.max().item<double>(), 255.0);
+}
+
+TEST(Lbfgs, StopsWhenTheCallbackSaysSo) {
+  const auto o = options(12).size(64).optimizer(Optimizer::kLbfgs).learning_rate(1.0);
+  const Recorded r = transfer(o, content_image(), 4);
+  EXPECT_EQ(r.events.size(), 4u);
+  EXPECT_TRUE(r.result.cancelled);
+}
+
+TEST(Lbfgs, WorksAcrossScales) {
+  const auto o = multi_scale(4).optimizer(Optimizer::kLbfgs).learning_rate(1.0);
+  const Recorded r = transfer(o, content_image());
+  ASSERT_EQ(r.result.scales.size(), 3u);
+  EXPECT_EQ(r.result.iterations, 12);
+}
+
+}  // namespace
+}  // namespace nst

@@ -31,6 +31,15 @@ enum class PreserveColours {
   kHistogram,  ///< match the style image's colour statistics to the content's before the run
 };
 
+/// How the pixels are optimised.
+enum class Optimizer {
+  kAdam,   ///< Adam, pixels clamped to 0..255 after every step
+  kLbfgs,  ///< L-BFGS as in neural-style: history 100, no line search, tolerances off
+};
+
+/// "adam" or "lbfgs".
+const char* to_string(Optimizer optimizer);
+
 /// What the style loss compares.
 enum class StyleLoss {
   kGram,  ///< Gram matrices, mean((G − A)²), as Gatys et al.
@@ -105,6 +114,9 @@ struct StyleTransferOptions {
   TORCH_ARG(Init, init) = Init::kContent;
   /// Long side of the style image as a multiple of `size`, when `style_size` is 0. Default 1.
   TORCH_ARG(double, style_scale) = 1.0;
+  /// How the pixels are optimised; with L-BFGS an iteration is one function evaluation and
+  /// `learning_rate` is its step length (neural-style uses 1). Default Adam.
+  TORCH_ARG(Optimizer, optimizer) = Optimizer::kAdam;
   /// What the style loss compares. Default Gram matrices.
   TORCH_ARG(StyleLoss, style_loss) = StyleLoss::kGram;
   /// Whether and how to keep the content's colours. Default none.

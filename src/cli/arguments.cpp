@@ -125,6 +125,10 @@ void add_arguments(CLI::App& app, CliOptions& o) {
       ->check(CLI::NonNegativeNumber);
   app.add_option("--init", o.init,
                  "Starting image: content, noise (seeded by --seed), gray, or an image file");
+  app.add_option("--optimizer", o.optimizer,
+                 "adam (default) or lbfgs (as neural-style; an iteration is a function "
+                 "evaluation; --lr defaults to 1)")
+      ->check(CLI::IsMember({"adam", "lbfgs"}));
   app.add_option("--style-loss", o.style_loss,
                  "gram (Gram matrices, default) or w2 (2-Wasserstein distance between the "
                  "features' Gaussians: means and covariances)")
@@ -180,6 +184,10 @@ StyleTransferOptions resolve_options(const CLI::App& app, const CliOptions& o) {
   if (given("--size")) options.size(o.size);
   if (given("--style-size")) options.style_size(o.style_size);
   if (given("--iterations")) options.iterations(o.iterations);
+  if (given("--optimizer") && o.optimizer == "lbfgs") {
+    options.optimizer(Optimizer::kLbfgs);
+    options.learning_rate(1.0);  // L-BFGS's step length; Adam's pixel rates would overshoot
+  }
   if (given("--lr")) options.learning_rate(o.learning_rate);
   if (given("--content-weight")) options.content_weight(o.content_weight);
   if (given("--style-weight")) options.style_weight(o.style_weight);

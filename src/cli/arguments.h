@@ -53,6 +53,7 @@ struct CliOptions {
   std::vector<double> style_layer_weights;
   std::string preserve_colors;
   std::string style_loss;
+  std::string optimizer;
 };
 
 /// Declares every flag of `nst` on `app`, storing values into `options`.
