@@ -3,6 +3,7 @@
 #include <glob.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -199,6 +200,31 @@ std::vector<Job> plan_jobs(const std::vector<std::string>& contents,
     }
   }
   return jobs;
+}
+
+std::string blend_name(const std::vector<std::string>& styles) {
+  std::string name;
+  for (const auto& style : styles) {
+    name += (name.empty() ? "" : "+") + fs::path(style).stem().string();
+  }
+  return name;
+}
+
+std::vector<double> normalise_blend_weights(const std::vector<std::string>& styles,
+                                            const std::vector<double>& weights) {
+  if (weights.size() != styles.size()) {
+    invalid("--blend has " + std::to_string(weights.size()) + " weights for " +
+            std::to_string(styles.size()) + " style images");
+  }
+  double sum = 0;
+  for (const double w : weights) {
+    if (!(w >= 0) || !std::isfinite(w)) invalid("blend weights must be finite and >= 0");
+    sum += w;
+  }
+  if (!(sum > 0)) invalid("blend weights must not all be zero");
+  std::vector<double> normalised;
+  for (const double w : weights) normalised.push_back(w / sum);
+  return normalised;
 }
 
 std::vector<Job> select_shard(const std::vector<Job>& jobs, size_t shard, size_t count) {

@@ -79,6 +79,13 @@ json job_json(const JobResult& r, uint64_t seed) {
               {"optimisation_seconds", r.optimisation_seconds},
               {"peak_memory_bytes", r.peak_memory_bytes}};
   if (!r.reason.empty()) job["reason"] = r.reason;
+  if (!r.job.blend.empty()) {
+    json blend = json::array();
+    for (size_t i = 0; i < r.job.blend.size(); ++i) {
+      blend.push_back({{"path", r.job.blend[i]}, {"weight", r.job.blend_weights[i]}});
+    }
+    job["style"]["blend"] = blend;
+  }
   return job;
 }
 

@@ -103,6 +103,39 @@ const BatchRunner::StyleEntry& BatchRunner::style(const std::string& path) {
   return styles_.emplace(path, std::move(entry)).first->second;
 }
 
+const StyleTargets& BatchRunner::targets_for(const Job& job, JobResult& result) {
+  if (job.blend.empty()) {
+    const StyleEntry& entry = style(job.style);
+    result.style = entry.info;
+    if (!entry.error.empty()) throw Error(ErrorCode::kImageRead, entry.error);
+    return entry.targets;
+  }
+  result.style.path = job.style;
+  if (const auto it = blends_.find(job.style); it != blends_.end()) return it->second;
+  std::vector<StyleTargets> parts;
+  for (const auto& path : job.blend) {
+    const StyleEntry& entry = style(path);
+    if (!entry.error.empty()) throw Error(ErrorCode::kImageRead, entry.error);
+    parts.push_back(entry.targets);
+  }
+  // Histogram matching makes targets per job; there is nothing to blend once for all.
+  const bool per_job = engine_.options().preserve_colours() == PreserveColours::kHistogram;
+  return blends_
+      .emplace(job.style,
+               per_job ? StyleTargets() : engine_.blend_targets(parts, job.blend_weights))
+      .first->second;
+}
+
+StyleTargets BatchRunner::matched_targets(const Job& job, const torch::Tensor& content) {
+  const auto paths = job.blend.empty() ? std::vector<std::string>{job.style} : job.blend;
+  const auto weights = job.blend.empty() ? std::vector<double>{1.0} : job.blend_weights;
+  std::vector<StyleTargets> parts;
+  for (const auto& path : paths) {
+    parts.push_back(engine_.style_targets(match_colour_statistics(style(path).image, content)));
+  }
+  return parts.size() == 1 ? parts[0] : engine_.blend_targets(parts, weights);
+}
+
 void BatchRunner::run_job(JobResult& result, BatchListener& listener,
                           const std::function<bool()>& stop_requested) {
   const Job& job = result.job;
@@ -124,24 +157,21 @@ void BatchRunner::run_job(JobResult& result, BatchListener& listener,
   }
   try {
     check_output_path(job.output);
-    const StyleEntry& style_entry = style(job.style);
-    result.style = style_entry.info;
-    if (!style_entry.error.empty()) throw Error(ErrorCode::kImageRead, style_entry.error);
     const auto& options = engine_.options();
+    const StyleTargets targets = targets_for(job, result);
     result.content = describe(job.content);
     const Image content = load_image(job.content, options.size());
     check_input_size(content.rgb, job.content, options);
     result.content.width = content.rgb.size(3);
     result.content.height = content.rgb.size(2);
-    const StyleTargets targets =
-        options.preserve_colours() == PreserveColours::kHistogram
-            ? engine_.style_targets(match_colour_statistics(style_entry.image, content.rgb))
-            : style_entry.targets;
+    const StyleTargets matched = options.preserve_colours() == PreserveColours::kHistogram
+                                     ? matched_targets(job, content.rgb)
+                                     : StyleTargets();
 
     bool interrupted = false;
     bool timed_out = false;
     const auto transfer = engine_.run(
-        content.rgb, targets,
+        content.rgb, matched.scales.empty() ? targets : matched,
         [&](const ProgressEvent& e) {
           listener.iteration(job, e);
           if (batch_.save_every > 0 && e.iteration % batch_.save_every == 0 &&

@@ -320,8 +320,10 @@ TEST(Report, Structure) {
 
   std::vector<JobResult> jobs(3);
   for (size_t i = 0; i < jobs.size(); ++i) {
-    jobs[i].job = {i, "in/c" + std::to_string(i) + ".png", "st/s.png",
-                   "out/c" + std::to_string(i) + "_s.png"};
+    jobs[i].job.index = i;
+    jobs[i].job.content = "in/c" + std::to_string(i) + ".png";
+    jobs[i].job.style = "st/s.png";
+    jobs[i].job.output = "out/c" + std::to_string(i) + "_s.png";
   }
   jobs[0].status = JobStatus::kDone;
   jobs[0].written = jobs[0].job.output;

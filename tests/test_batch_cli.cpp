@@ -752,5 +752,20 @@ TEST_F(BatchCli, HelpAndVersionExit0) {
   EXPECT_EQ(version.out.rfind("nst ", 0), 0u) << version.out;
 }
 
+TEST_F(BatchCli, BlendedStylesCountAsOneStyle) {
+  mixed_inputs();
+  const std::string flags = " --size 32 --iterations 2 --model " + shell_quote(kModel);
+  const auto run = nst("-c contents -s styles -o out --blend 0.7,0.3 --report run.json" + flags);
+  EXPECT_EQ(run.exit_code, 2) << run.all();  // the corrupt content still fails
+  EXPECT_EQ(test::list_folder(at("out")), (Strings{"a_x+y.png", "b_x+y.png"}));
+  const json r = report("run.json");
+  ASSERT_EQ(r["jobs"].size(), 3u);  // 3 contents x 1 blended style
+  EXPECT_EQ(r["jobs"][0]["style"]["blend"].size(), 2u);
+  EXPECT_NEAR(r["jobs"][0]["style"]["blend"][0]["weight"].get<double>(), 0.7, 1e-9);
+  const auto wrong = nst("-c contents -s styles -o out2 --blend 1,2,3" + flags);
+  EXPECT_EQ(wrong.exit_code, 1) << wrong.all();
+  EXPECT_CONTAINS(wrong.err, "--blend");
+}
+
 }  // namespace
 }  // namespace nst

@@ -554,3 +554,35 @@ TEST(Lbfgs, WorksAcrossScales) {
 
 }  // namespace
 }  // namespace nst
+
+namespace nst {
+namespace {
+
+TEST(Blend, WeightsOneAndZeroEqualTheFirstStyle) {
+  for (const auto loss : {StyleLoss::kGram, StyleLoss::kW2}) {
+    const StyleTransfer engine(model(), options(1).size(64).style_loss(loss));
+    const auto a = engine.style_targets(style_image());
+    const auto b = engine.style_targets(content_image());
+    const auto blended = engine.blend_targets({a, b}, {1.0, 0.0});
+    for (const auto& [name, target] : a.scales[0]) {
+      // The covariance root is recomputed from its square: equal up to float32 rounding.
+      const double scale = target.abs().max().item<double>();
+      const double error = (blended.scales[0].at(name) - target).abs().max().item<double>();
+      EXPECT_LT(error, 1e-3 * scale) << name << " " << to_string(loss);
+    }
+    const auto half = engine.blend_targets({a, b}, {0.5, 0.5});
+    EXPECT_FALSE(torch::allclose(half.scales[0].at("relu1_1"), a.scales[0].at("relu1_1")));
+  }
+}
+
+TEST(Blend, GramTargetsAverageLinearly) {
+  const StyleTransfer engine(model(), options(1).size(64));
+  const auto a = engine.style_targets(style_image());
+  const auto b = engine.style_targets(content_image());
+  const auto blended = engine.blend_targets({a, b}, {0.25, 0.75});
+  EXPECT_TRUE(torch::allclose(blended.scales[0].at("relu2_1"),
+                              0.25 * a.scales[0].at("relu2_1") + 0.75 * b.scales[0].at("relu2_1")));
+}
+
+}  // namespace
+}  // namespace nst

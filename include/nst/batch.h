@@ -10,8 +10,10 @@ namespace nst {
 struct Job {
   size_t index = 0;     ///< position in the batch's deterministic order, from 0
   std::string content;  ///< content image path
-  std::string style;    ///< style image path
+  std::string style;    ///< style image path, or the name of a blend of styles
   std::string output;   ///< where the result goes
+  std::vector<std::string> blend;     ///< the styles blended into one, if any
+  std::vector<double> blend_weights;  ///< their weights, summing to 1
 };
 
 /// Image files found by `expand_inputs`, and notes about what was passed over.
@@ -45,6 +47,14 @@ extern const char* const kDefaultOutputTemplate;
 /// would write the same path, or when an output would overwrite an input.
 std::vector<Job> plan_jobs(const std::vector<std::string>& contents,
                            const std::vector<std::string>& styles, const std::string& output);
+
+/// Blends `styles` into one style for every job: each job's `style` becomes their file names
+/// without extension joined by '+' and its `blend` lists them with `weights` normalised to
+/// sum 1. Throws `nst::Error(kInvalidOptions)` when the counts differ or a weight is negative
+/// or all are zero.
+std::string blend_name(const std::vector<std::string>& styles);
+std::vector<double> normalise_blend_weights(const std::vector<std::string>& styles,
+                                            const std::vector<double>& weights);
 
 /// The jobs whose index modulo `count` is `shard`, so that `count` independent workers cover a
 /// batch exactly once.

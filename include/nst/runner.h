@@ -100,6 +100,10 @@ class BatchRunner {
     std::string error;  // non-empty when the style could not be loaded
   };
   const StyleEntry& style(const std::string& path);
+  // The job's style targets (one style's, or a blend's), noting the style in `result`.
+  const StyleTargets& targets_for(const Job& job, JobResult& result);
+  // The targets of the job's styles with their colours matched to `content`.
+  StyleTargets matched_targets(const Job& job, const torch::Tensor& content);
   void run_job(JobResult& result, BatchListener& listener,
                const std::function<bool()>& stop_requested);
   InputInfo describe(const std::string& path) const;
@@ -108,6 +112,7 @@ class BatchRunner {
   BatchOptions batch_;
   torch::Tensor init_image_;  // loaded once for Init::kImage
   std::map<std::string, StyleEntry> styles_;
+  std::map<std::string, StyleTargets> blends_;  // by the blend's name
   bool stopped_ = false;
 };
 

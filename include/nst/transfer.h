@@ -87,6 +87,11 @@ class StyleTransfer {
   /// scale: the style as given for the last scale, shrunk in proportion for the others.
   StyleTargets style_targets(const torch::Tensor& style_rgb255) const;
 
+  /// One style from several: per scale and layer, the weighted average of the targets'
+  /// statistics (Gram matrices; or means and covariances for W2). `weights` sum to 1.
+  StyleTargets blend_targets(const std::vector<StyleTargets>& targets,
+                             const std::vector<double>& weights) const;
+
   /// Paints `content_rgb255` ([1, 3, H, W], RGB, 0..255) in the style of `style`; the result
   /// has the content's size, and the scales are the same fractions of it as `scale_sides()` are
   /// of `size`. Throws `nst::Error(kNumerical)` if the loss stops being finite, saying

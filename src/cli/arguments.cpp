@@ -78,6 +78,10 @@ void add_arguments(CLI::App& app, CliOptions& o) {
                  "Output file (one job; its extension picks the format: " +
                      join(writable_extensions(), ", ") + "), folder, or template")
       ->required();
+  app.add_option("--blend", o.blend,
+                 "Blend all the style images into one style with these weights (e.g. 0.7,0.3; "
+                 "normalised)")
+      ->delimiter(',');
   app.add_flag("--recursive", o.recursive, "Also take images from sub-folders of input folders");
 
   app.add_option("--preset", o.preset, "Algorithm settings to start from; flags override them")

@@ -54,6 +54,7 @@ struct CliOptions {
   std::string preserve_colors;
   std::string style_loss;
   std::string optimizer;
+  std::vector<double> blend;  // weights: all styles blended into one
 };
 
 /// Declares every flag of `nst` on `app`, storing values into `options`.

@@ -164,8 +164,19 @@ int run_batch(const CliOptions& cli, const StyleTransferOptions& options, Progre
   for (const auto* list : {&contents, &styles}) {
     for (const auto& note : list->notes) spdlog::info("note: {}", note);
   }
-  const auto jobs =
-      select_shard(plan_jobs(contents.files, styles.files, cli.output), shard, shard_count);
+  std::vector<Job> planned;
+  if (cli.blend.empty()) {
+    planned = plan_jobs(contents.files, styles.files, cli.output);
+  } else {
+    // Blended styles count as one style.
+    const auto weights = normalise_blend_weights(styles.files, cli.blend);
+    planned = plan_jobs(contents.files, {blend_name(styles.files)}, cli.output);
+    for (auto& job : planned) {
+      job.blend = styles.files;
+      job.blend_weights = weights;
+    }
+  }
+  const auto jobs = select_shard(planned, shard, shard_count);
   results.assign(jobs.size(), JobResult());
   for (size_t i = 0; i < jobs.size(); ++i) results[i].job = jobs[i];
   if (cli.dry_run) {
