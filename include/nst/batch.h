@@ -8,10 +8,10 @@ namespace nst {
 
 /// One unit of a batch: paint `content` in the style of `style` into `output`.
 struct Job {
-  size_t index = 0;     ///< position in the batch's deterministic order, from 0
-  std::string content;  ///< content image path
-  std::string style;    ///< style image path, or the name of a blend of styles
-  std::string output;   ///< where the result goes
+  size_t index = 0;                   ///< position in the batch's deterministic order, from 0
+  std::string content;                ///< content image path
+  std::string style;                  ///< style image path, or the name of a blend of styles
+  std::string output;                 ///< where the result goes
   std::vector<std::string> blend;     ///< the styles blended into one, if any
   std::vector<double> blend_weights;  ///< their weights, summing to 1
 };
@@ -48,11 +48,12 @@ extern const char* const kDefaultOutputTemplate;
 std::vector<Job> plan_jobs(const std::vector<std::string>& contents,
                            const std::vector<std::string>& styles, const std::string& output);
 
-/// Blends `styles` into one style for every job: each job's `style` becomes their file names
-/// without extension joined by '+' and its `blend` lists them with `weights` normalised to
-/// sum 1. Throws `nst::Error(kInvalidOptions)` when the counts differ or a weight is negative
-/// or all are zero.
+/// The name of a blend of `styles`, used as the jobs' `style` and `{style}`: their file names
+/// without extension joined by '+' ("a+b").
 std::string blend_name(const std::vector<std::string>& styles);
+
+/// `weights` of a blend of `styles`, normalised to sum 1. Throws
+/// `nst::Error(kInvalidOptions)` when the counts differ, a weight is negative, or all are zero.
 std::vector<double> normalise_blend_weights(const std::vector<std::string>& styles,
                                             const std::vector<double>& weights);
 
