@@ -70,6 +70,24 @@ LoopFigures loop_step(const nst::FeatureExtractor& extractor,
   return figures;
 }
 
+// The preset's objective (weighted total loss) of `image` against the content and style, all at
+// the content's size: the loss the first step of a run starting from `image` measures.
+double objective(const nst::FeatureExtractor& extractor, nst::StyleTransferOptions options,
+                 const torch::Tensor& content, const torch::Tensor& style,
+                 const torch::Tensor& image) {
+  const nst::StyleTransfer engine(extractor,
+                                  options.iterations(1).min_scale(0).init(nst::Init::kImage));
+  double loss = 0;
+  engine.run(
+      content, engine.style_targets(style),
+      [&](const nst::ProgressEvent& event) {
+        loss = event.loss;
+        return false;
+      },
+      image);
+  return loss;
+}
+
 // Writes a Chrome trace of a few steps of the loop, to see where a step's time goes.
 void trace_loop(const nst::FeatureExtractor& extractor, nst::StyleTransferOptions options,
                 const torch::Tensor& content, const torch::Tensor& style, const std::string& path) {
@@ -103,6 +121,11 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   std::string trace;
   app.add_option("--trace", trace, "Also write a Chrome trace of 3 steps at the last size here");
+  std::string evaluate;
+  app.add_option("--evaluate", evaluate,
+                 "Only print the preset's objective of this image (content and style at the "
+                 "last --sizes)")
+      ->check(CLI::ExistingFile);
   CLI11_PARSE(app, argc, argv);
 
   torch::set_num_threads(std::max(1, threads));
@@ -111,6 +134,14 @@ int main(int argc, char** argv) {
   auto options = nst::StyleTransferOptions::preset(preset).iterations(iterations);
   std::vector<std::string> layers = options.content_layers();
   layers.insert(layers.end(), options.style_layers().begin(), options.style_layers().end());
+  if (!evaluate.empty()) {
+    const int64_t size = sizes.back();
+    const auto content = nst::load_image(content_path, size).rgb;
+    std::printf("%.9g\n", objective(extractor, options.size(size), content,
+                                    nst::load_image(style_path, size).rgb,
+                                    nst::load_image(evaluate, size).rgb));
+    return 0;
+  }
 
   std::printf(
       "device %s, %d threads, preset %s, deepest layer %s\n", device.str().c_str(),
