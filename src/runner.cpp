@@ -159,11 +159,20 @@ void BatchRunner::run_job(JobResult& result, BatchListener& listener,
     check_output_path(job.output);
     const auto& options = engine_.options();
     const StyleTargets targets = targets_for(job, result);
-    result.content = describe(job.content);
-    const Image content = load_image(job.content, options.size());
-    check_input_size(content.rgb, job.content, options);
-    result.content.width = content.rgb.size(3);
-    result.content.height = content.rgb.size(2);
+    // Jobs come content by content: a content's styles follow one another, so the decoded
+    // image and its hash are kept for the next job instead of being read again.
+    if (last_content_path_ != job.content) {
+      last_content_path_.clear();
+      last_content_info_ = describe(job.content);
+      result.content = last_content_info_;
+      last_content_ = load_image(job.content, options.size());
+      check_input_size(last_content_.rgb, job.content, options);
+      last_content_info_.width = last_content_.rgb.size(3);
+      last_content_info_.height = last_content_.rgb.size(2);
+      last_content_path_ = job.content;
+    }
+    result.content = last_content_info_;
+    const Image& content = last_content_;
     const StyleTargets matched = options.preserve_colours() == PreserveColours::kHistogram
                                      ? matched_targets(job, content.rgb)
                                      : StyleTargets();

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "nst/batch.h"
+#include "nst/image_io.h"
 #include "nst/options.h"
 #include "nst/transfer.h"
 #include "nst/vgg.h"
@@ -113,6 +114,9 @@ class BatchRunner {
   torch::Tensor init_image_;  // loaded once for Init::kImage
   std::map<std::string, StyleEntry> styles_;
   std::map<std::string, StyleTargets> blends_;  // by the blend's name
+  std::string last_content_path_;               // the content decoded last, if it loaded
+  Image last_content_;
+  InputInfo last_content_info_;
   bool stopped_ = false;
 };
 
