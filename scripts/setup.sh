@@ -13,13 +13,15 @@ build_dir=${NST_BUILD_DIR:-build}
 packages=(
   cmake g++ make pkg-config
   libtorch-dev libopencv-dev libcli11-dev libspdlog-dev libgtest-dev
-  nlohmann-json3-dev libssl-dev
+  nlohmann-json3-dev libssl-dev zlib1g-dev
   # Without OpenBLAS, Debian's LibTorch falls back to the reference BLAS and the Gram
   # matrices run about 25 times slower.
   libopenblas0-openmp
   # tcmalloc reuses the large feature maps each step frees; glibc page-faults them in anew.
   libgoogle-perftools-dev
   python3-torch python3-torchvision
+  # The tests make CMYK JPEGs and palette PNGs with Pillow.
+  python3-pil
 )
 missing=()
 for package in "${packages[@]}"; do

@@ -136,7 +136,11 @@ InputFiles expand_inputs(const std::vector<std::string>& arguments, bool recursi
     } else if (is_glob(argument)) {
       for (const auto& match : glob_matches(argument)) collector.add_entry(match, argument);
     } else {
-      throw Error(ErrorCode::kImageRead, "cannot read image '" + argument + "': no such file");
+      // A symlink loop or a folder we may not enter says so; anything else is simply missing.
+      throw Error(
+          ErrorCode::kImageRead,
+          "cannot read image '" + argument + "': " +
+              (ec && ec != std::errc::no_such_file_or_directory ? ec.message() : "no such file"));
     }
     if (collector.matched() == before && !fs::is_regular_file(status)) {
       throw Error(ErrorCode::kImageRead, "'" + argument + "' holds or matches no image files");

@@ -8,11 +8,14 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iomanip>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <sstream>
 
 #include "nst/atomic_file.h"
 #include "nst/error.h"
+#include "nst/image_header.h"
 
 namespace nst {
 namespace fs = std::filesystem;
@@ -37,7 +40,11 @@ std::string lower_extension(const std::string& path) {
 std::vector<unsigned char> read_file(const std::string& path) {
   std::error_code ec;
   const auto status = fs::status(path, ec);
-  if (ec || !fs::exists(status)) read_error(path, "no such file");
+  if (!fs::exists(status)) {
+    // A symlink loop or a folder we may not enter says so; everything else is simply missing.
+    read_error(path,
+               ec && ec != std::errc::no_such_file_or_directory ? ec.message() : "no such file");
+  }
   if (fs::is_directory(status)) read_error(path, "it is a folder, not an image file");
   std::ifstream in(path, std::ios::binary);
   if (!in) read_error(path, std::strerror(errno));
@@ -148,20 +155,75 @@ cv::Mat tensor_to_bgr8(const torch::Tensor& rgb) {
       .clone();
 }
 
+std::string describe_pixels(int64_t width, int64_t height) {
+  std::ostringstream out;
+  out << width << "x" << height << " pixels";
+  const double megapixels = static_cast<double>(width) * static_cast<double>(height) / 1e6;
+  if (megapixels >= 1) out << " (" << std::fixed << std::setprecision(1) << megapixels << " MP)";
+  return out.str();
+}
+
+namespace {
+
+bool over_limit(int64_t width, int64_t height, int64_t max_pixels) {
+  return max_pixels > 0 && height > 0 && width > max_pixels / height;
+}
+
+[[noreturn]] void too_large(const std::string& name, const std::string& size, int64_t max_pixels) {
+  read_error(name, size + ", more than the limit of " + std::to_string(max_pixels) +
+                       " pixels (raise it with --max-input-pixels)");
+}
+
+// The IMREAD_REDUCED_* flag that lets libjpeg decode at 1/2, 1/4 or 1/8 scale in the DCT
+// domain while the longer side stays at least `long_side`, or 0 for a full decode. Only JPEG
+// decodes reduced for real: OpenCV decodes other formats in full and then shrinks them.
+int reduced_jpeg_flag(const ImageHeader& header, int64_t long_side) {
+  if (header.format != "jpeg" || long_side <= 0) return 0;
+  const int64_t side = std::max(header.width, header.height);
+  for (const auto& [factor, flag] :
+       {std::pair{8, cv::IMREAD_REDUCED_COLOR_8}, std::pair{4, cv::IMREAD_REDUCED_COLOR_4},
+        std::pair{2, cv::IMREAD_REDUCED_COLOR_2}}) {
+    if ((side + factor - 1) / factor >= long_side) return flag;
+  }
+  return 0;
+}
+
+}  // namespace
+
 Image decode_image(const std::vector<unsigned char>& bytes, const std::string& name,
-                   int64_t long_side) {
+                   int64_t long_side, int64_t max_pixels) {
+  // Judge the size from the header before the decoder allocates anything.
+  const auto header = read_image_header(bytes);
+  if (header) {
+    if (header->width == 0 || header->height == 0) {
+      read_error(name, "its header says it is " + std::to_string(header->width) + "x" +
+                           std::to_string(header->height) + " pixels");
+    }
+    if (over_limit(header->width, header->height, max_pixels)) {
+      too_large(name, "its header says " + describe_pixels(header->width, header->height),
+                max_pixels);
+    }
+  }
+  if (const auto problem = find_structure_problem(bytes)) read_error(name, *problem);
+  const int reduced = header ? reduced_jpeg_flag(*header, long_side) : 0;
+
   cv::Mat colour;
   cv::Mat raw;
   try {
-    colour = cv::imdecode(bytes, cv::IMREAD_COLOR | cv::IMREAD_ANYDEPTH);
+    colour = cv::imdecode(bytes, reduced ? reduced : cv::IMREAD_COLOR | cv::IMREAD_ANYDEPTH);
     // Only an unchanged decode keeps alpha; JPEG (FF D8) has none, so skip the second decode.
     const bool is_jpeg = bytes.size() > 2 && bytes[0] == 0xFF && bytes[1] == 0xD8;
     if (!colour.empty() && !is_jpeg) raw = cv::imdecode(bytes, cv::IMREAD_UNCHANGED);
   } catch (const cv::Exception& error) {
-    read_error(name, "the decoder failed: " + error.msg);
+    // `err` is the bare condition; `msg` adds OpenCV's version, source path and line.
+    read_error(name, "the decoder failed: " + first_line(error.err));
   }
   if (colour.empty()) {
     read_error(name, "not an image format OpenCV can decode, or the file is corrupt");
+  }
+  // Formats whose header we do not read are held to the same limit once decoded.
+  if (over_limit(colour.cols, colour.rows, max_pixels)) {
+    too_large(name, describe_pixels(colour.cols, colour.rows), max_pixels);
   }
 
   Image image;
@@ -189,8 +251,19 @@ Image decode_image(const std::vector<unsigned char>& bytes, const std::string& n
   return image;
 }
 
-Image load_image(const std::string& path, int64_t long_side) {
-  return decode_image(read_file(path), path, long_side);
+std::optional<cv::Size> read_image_size(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::vector<unsigned char> head(1 << 20);
+  in.read(reinterpret_cast<char*>(head.data()), static_cast<std::streamsize>(head.size()));
+  head.resize(static_cast<size_t>(in.gcount()));
+  const auto header = read_image_header(head);
+  if (!header || header->width > INT32_MAX || header->height > INT32_MAX) return std::nullopt;
+  return cv::Size(static_cast<int>(header->width), static_cast<int>(header->height));
+}
+
+Image load_image(const std::string& path, int64_t long_side, int64_t max_pixels) {
+  return decode_image(read_file(path), path, long_side, max_pixels);
 }
 
 const std::vector<std::string>& writable_extensions() {

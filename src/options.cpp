@@ -35,6 +35,14 @@ const char* to_string(Optimizer optimizer) {
   return optimizer == Optimizer::kLbfgs ? "lbfgs" : "adam";
 }
 
+const char* to_string(Upsample upsample) {
+  return upsample == Upsample::kResidual ? "residual" : "image";
+}
+
+const char* to_string(Pooling pooling) {
+  return pooling == Pooling::kAverage ? "avg" : "max";
+}
+
 const char* to_string(StyleLoss loss) {
   return loss == StyleLoss::kW2 ? "w2" : "gram";
 }

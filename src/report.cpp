@@ -33,6 +33,8 @@ json options_json(const StyleTransferOptions& o) {
           {"init", to_string(o.init())},
           {"style_scale", o.style_scale()},
           {"style_loss", to_string(o.style_loss())},
+          {"pooling", to_string(o.pooling())},
+          {"upsample", to_string(o.upsample())},
           {"optimizer", to_string(o.optimizer())},
           {"preserve_colors", to_string(o.preserve_colours())}};
 }

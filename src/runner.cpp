@@ -2,6 +2,8 @@
 
 #include <chrono>
 #include <filesystem>
+#include <iomanip>
+#include <sstream>
 
 #include "nst/colour.h"
 #include "nst/error.h"
@@ -61,8 +63,34 @@ BatchRunner::BatchRunner(const FeatureExtractor& extractor, StyleTransferOptions
     if (batch_.init_image.empty()) {
       throw Error(ErrorCode::kInvalidOptions, "starting from an image needs the image's path");
     }
-    init_image_ = load_image(batch_.init_image, engine_.options().size()).rgb;
+    init_image_ =
+        load_image(batch_.init_image, engine_.options().size(), batch_.max_input_pixels).rgb;
   }
+}
+
+// The content is resized to --size before the run, so its header's aspect ratio and --size
+// decide the memory the job needs; refuse it now rather than meet the kernel's OOM killer.
+void BatchRunner::check_memory(const std::string& content_path) const {
+  if (!engine_.device().is_cpu()) return;  // the network's memory is on the device then
+  const auto& options = engine_.options();
+  const auto stored = read_image_size(content_path);
+  // Unknown header: assume the worst shape, a square.
+  const cv::Size size =
+      stored ? fit_long_side(stored->width, stored->height, options.size())
+             : cv::Size(static_cast<int>(options.size()), static_cast<int>(options.size()));
+  const int64_t needed = engine_.estimate_memory_bytes(size.height, size.width);
+  const int64_t available = available_memory_bytes();
+  if (available <= 0 || needed <= available + resident_memory_bytes()) return;
+  const auto gigabytes = [](int64_t bytes) {
+    std::ostringstream out;
+    out << std::fixed << std::setprecision(1) << static_cast<double>(bytes) / 1e9 << " GB";
+    return out.str();
+  };
+  throw Error(ErrorCode::kOutOfMemory,
+              "cannot paint '" + content_path + "' at --size " + std::to_string(options.size()) +
+                  " (" + std::to_string(size.width) + "x" + std::to_string(size.height) +
+                  "): it needs about " + gigabytes(needed) + " of memory and " +
+                  gigabytes(available + resident_memory_bytes()) + " is available; lower --size");
 }
 
 // Size and hash of an input file, as far as it can be read: a report should say what a
@@ -87,7 +115,7 @@ const BatchRunner::StyleEntry& BatchRunner::style(const std::string& path) {
   entry.info = describe(path);
   const auto& options = engine_.options();
   try {
-    const Image image = load_image(path, options.effective_style_size());
+    const Image image = load_image(path, options.effective_style_size(), batch_.max_input_pixels);
     check_input_size(image.rgb, path, options);
     entry.image = image.rgb;
     // With histogram matching the targets depend on each content, so they are made per job.
@@ -158,14 +186,14 @@ void BatchRunner::run_job(JobResult& result, BatchListener& listener,
   try {
     check_output_path(job.output);
     const auto& options = engine_.options();
-    const StyleTargets targets = targets_for(job, result);
     // Jobs come content by content: a content's styles follow one another, so the decoded
     // image and its hash are kept for the next job instead of being read again.
     if (last_content_path_ != job.content) {
       last_content_path_.clear();
       last_content_info_ = describe(job.content);
       result.content = last_content_info_;
-      last_content_ = load_image(job.content, options.size());
+      if (batch_.check_memory) check_memory(job.content);
+      last_content_ = load_image(job.content, options.size(), batch_.max_input_pixels);
       check_input_size(last_content_.rgb, job.content, options);
       last_content_info_.width = last_content_.rgb.size(3);
       last_content_info_.height = last_content_.rgb.size(2);
@@ -173,6 +201,7 @@ void BatchRunner::run_job(JobResult& result, BatchListener& listener,
     }
     result.content = last_content_info_;
     const Image& content = last_content_;
+    const StyleTargets targets = targets_for(job, result);
     const StyleTargets matched = options.preserve_colours() == PreserveColours::kHistogram
                                      ? matched_targets(job, content.rgb)
                                      : StyleTargets();

@@ -90,6 +90,9 @@ class MovingAverage {
   double correction_ = 0;
 };
 
+// Curvature pairs L-BFGS remembers, as neural-style.
+constexpr int64_t kLbfgsHistory = 100;
+
 // Thrown from inside L-BFGS's closure to stop it when the progress callback says so.
 struct StopRequested {};
 
@@ -105,7 +108,7 @@ void run_lbfgs(torch::Tensor& image, int64_t evaluations, double learning_rate,
                                          .max_eval(evaluations)
                                          .tolerance_grad(-1)
                                          .tolerance_change(-1)
-                                         .history_size(100));
+                                         .history_size(kLbfgsHistory));
   try {
     lbfgs.step([&] {
       ProgressEvent event;
@@ -160,7 +163,7 @@ const char* type_name(torch::ScalarType type) {
 }
 
 StyleTransfer::StyleTransfer(const FeatureExtractor& extractor, StyleTransferOptions options)
-    : extractor_(extractor), options_(std::move(options)) {
+    : extractor_(extractor.with_pooling(options.pooling())), options_(std::move(options)) {
   options_.validate();
   layer_type_ = compute_type(options_.precision(), extractor_.device());
   if (!extractor_.supports(layer_type_)) {
@@ -176,6 +179,22 @@ StyleTransfer::StyleTransfer(const FeatureExtractor& extractor, StyleTransferOpt
       all_layers_.push_back(name);
     }
   }
+}
+
+int64_t StyleTransfer::estimate_memory_bytes(int64_t height, int64_t width) const {
+  // Measured: the process with the model loaded and LibTorch's threads started, and the
+  // bytes at peak per activation value (forward values, their gradients and the kernels'
+  // scratch space), for float32 and for the 2-byte types.
+  constexpr double kBaseBytes = 400e6;
+  const double bytes_per_activation = layer_type_ == torch::kFloat32 ? 8.0 : 6.0;
+  const double activations =
+      static_cast<double>(FeatureExtractor::activation_count(all_layers_, height, width));
+  double bytes = kBaseBytes + bytes_per_activation * activations;
+  if (options_.optimizer() == Optimizer::kLbfgs) {
+    // Two float32 image-sized vectors per remembered step.
+    bytes += 2.0 * kLbfgsHistory * 3 * static_cast<double>(height * width) * 4;
+  }
+  return static_cast<int64_t>(bytes);
 }
 
 StyleTargets StyleTransfer::style_targets(const torch::Tensor& style_rgb255) const {
@@ -299,7 +318,8 @@ TransferResult StyleTransfer::run(const torch::Tensor& content_rgb255, const Sty
   const double decay = options_.average_decay();
 
   TransferResult result;
-  torch::Tensor previous;  // the last scale's result
+  torch::Tensor previous;          // the last scale's result
+  torch::Tensor previous_content;  // the content at the last scale's size
   std::unique_ptr<Adam> adam;
   int64_t iteration = 0;
   // Scales are fractions of the image as given, so an image of another size than `size` is
@@ -317,9 +337,16 @@ TransferResult StyleTransfer::run(const torch::Tensor& content_rgb255, const Sty
       torch::NoGradGuard no_grad;
       content_targets = extractor_.extract(content, options_.content_layers(), layer_type_);
     }
-    torch::Tensor image = (scale == 0 ? starting_image(content, init_rgb255)
-                                      : resize_image(previous, height, width).contiguous())
-                              .set_requires_grad(true);
+    torch::Tensor image;
+    if (scale == 0) {
+      image = starting_image(content, init_rgb255);
+    } else if (options_.upsample() == Upsample::kResidual) {
+      image = (content + resize_image(previous - previous_content, height, width)).clamp(0, 255);
+    } else {
+      image = resize_image(previous, height, width).contiguous();
+    }
+    image.set_requires_grad(true);
+    previous_content = content;
     if (adam) {
       adam->resize(height, width);
     } else {

@@ -1,8 +1,10 @@
 #include "nst/vgg.h"
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <torch/script.h>
 
 #include <array>
+#include <cmath>
 #include <sstream>
 
 #include "nst/error.h"
@@ -14,6 +16,8 @@ namespace {
 constexpr std::array<int64_t, 16> kConvChannels = {64,  64,  128, 128, 256, 256, 256, 256,
                                                    512, 512, 512, 512, 512, 512, 512, 512};
 constexpr std::array<int, 5> kConvsPerBlock = {2, 2, 4, 4, 4};
+// Index in kConvChannels of each block's first convolution (all of a block's share its width).
+constexpr std::array<size_t, 5> kFirstConvOfBlock = {0, 2, 4, 8, 12};
 
 std::vector<std::string> make_layer_names() {
   std::vector<std::string> names;
@@ -103,6 +107,23 @@ int64_t FeatureExtractor::min_input_side(const std::vector<std::string>& layers)
   return side;
 }
 
+int64_t FeatureExtractor::activation_count(const std::vector<std::string>& layers, int64_t height,
+                                           int64_t width) {
+  const auto& names = layer_names();
+  int64_t count = 0;
+  size_t block = 0;
+  for (int i = 0; i <= deepest_layer(layers); ++i) {
+    const bool pool = names[static_cast<size_t>(i)][0] == 'p';
+    if (pool) {
+      height /= 2;
+      width /= 2;
+    }
+    count += kConvChannels[kFirstConvOfBlock[block]] * height * width;
+    if (pool) ++block;
+  }
+  return count;
+}
+
 FeatureExtractor FeatureExtractor::load(const std::string& path, torch::Device device) {
   torch::jit::Module root;
   try {
@@ -135,16 +156,16 @@ FeatureExtractor FeatureExtractor::load(const std::string& path, torch::Device d
                  weight.size(2) == 3 && weight.size(3) == 3;
       in_channels = conv_channels.back();
       const auto bias = child.attr("bias");
-      Layer layer{Kind::kConv,
-                  weight.detach(),
-                  bias.isTensor() ? bias.toTensor().detach() : at::Tensor(),
-                  {}};
+      Layer layer;
+      layer.kind = Kind::kConv;
+      layer.weight = weight.detach();
+      if (bias.isTensor()) layer.bias = bias.toTensor().detach();
       extractor.layers_.push_back(layer);
     } else if (type == "ReLU") {
-      extractor.layers_.push_back({Kind::kRelu, {}, {}, {}});
+      extractor.layers_.push_back(Layer{Kind::kRelu});
     } else if (type == "MaxPool2d") {
       ++pools;
-      extractor.layers_.push_back({Kind::kPool, {}, {}, {}});
+      extractor.layers_.push_back(Layer{Kind::kPool});
     } else {
       fail(path, "is not VGG19-shaped: it has a layer of type '" + type +
                      "'; expected only Conv2d, ReLU and MaxPool2d");
@@ -201,6 +222,74 @@ torch::Tensor FeatureExtractor::normalise(const torch::Tensor& rgb255) const {
   return (x * convention_.scale - mean_) / std_;
 }
 
+torch::Tensor FeatureExtractor::pool(const Layer& layer, const torch::Tensor& x) const {
+  if (pooling_ == Pooling::kMax) return torch::max_pool2d(x, /*kernel_size=*/2, /*stride=*/2);
+  return torch::avg_pool2d(x, /*kernel_size=*/2, /*stride=*/2) * layer.pool_gain;
+}
+
+namespace {
+
+// A fixed 256×256 RGB image in 0..255 whose spectrum falls off like a photograph's: random
+// colour fields at four octaves, each upsampled smoothly and weighted by its scale.
+torch::Tensor calibration_image() {
+  auto generator = at::make_generator<at::CPUGeneratorImpl>(/*seed_in=*/20150826);
+  torch::Tensor image = torch::zeros({1, 3, 256, 256});
+  double amplitude = 1.0;
+  double total = 0.0;
+  for (const int64_t side : {4, 16, 64, 256}) {
+    const auto field = torch::rand({1, 3, side, side}, generator, torch::kFloat32) - 0.5;
+    image += amplitude * torch::nn::functional::interpolate(
+                             field, torch::nn::functional::InterpolateFuncOptions()
+                                        .size(std::vector<int64_t>{256, 256})
+                                        .mode(torch::kBilinear)
+                                        .align_corners(false));
+    total += amplitude;
+    amplitude /= 2;
+  }
+  return (image / total * 2 + 0.5).clamp(0, 1) * 255;
+}
+
+}  // namespace
+
+FeatureExtractor FeatureExtractor::with_pooling(Pooling pooling) const {
+  FeatureExtractor copy = *this;
+  copy.pooling_ = pooling;
+  for (auto& layer : copy.layers_) layer.pool_gain = 1;
+  if (pooling == Pooling::kMax) return copy;
+
+  torch::NoGradGuard no_grad;
+  torch::Tensor x = normalise(calibration_image().to(device_));
+  for (auto& layer : copy.layers_) {
+    switch (layer.kind) {
+      case Kind::kConv:
+        x = torch::conv2d(x, layer.weight, layer.bias, /*stride=*/1, /*padding=*/1);
+        break;
+      case Kind::kRelu:
+        x = torch::relu(x);
+        break;
+      case Kind::kPool: {
+        const double max_mean = torch::max_pool2d(x, 2, 2).mean().item<double>();
+        const double average_mean = torch::avg_pool2d(x, 2, 2).mean().item<double>();
+        // Activations are non-negative after a ReLU; a dead layer keeps gain 1.
+        if (average_mean > 0 && std::isfinite(max_mean / average_mean)) {
+          layer.pool_gain = max_mean / average_mean;
+        }
+        x = copy.pool(layer, x);
+        break;
+      }
+    }
+  }
+  return copy;
+}
+
+std::vector<double> FeatureExtractor::pool_gains() const {
+  std::vector<double> gains;
+  for (const auto& layer : layers_) {
+    if (layer.kind == Kind::kPool) gains.push_back(layer.pool_gain);
+  }
+  return gains;
+}
+
 bool FeatureExtractor::supports(torch::ScalarType precision) const {
   return precision == torch::kFloat32 || precision == torch::kBFloat16 ||
          (precision == torch::kHalf && device_.is_cuda());
@@ -239,7 +328,7 @@ std::map<std::string, torch::Tensor> FeatureExtractor::extract(
         x = torch::relu(x);
         break;
       case Kind::kPool:
-        x = torch::max_pool2d(x, /*kernel_size=*/2, /*stride=*/2);
+        x = pool(layer, x);
         break;
     }
     // Losses and Gram matrices stay in float32 whatever the layers compute in.

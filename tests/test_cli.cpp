@@ -145,6 +145,18 @@ TEST_F(Cli, PreservesColoursEitherWay) {
   EXPECT_NE(nst(arguments((out_ / "x.png").string(), "--preserve-colors sepia")).exit_code, 0);
 }
 
+TEST_F(Cli, AveragePoolingChangesTheOutputAndIsReported) {
+  const std::string plain = (out_ / "max.png").string();
+  ASSERT_EQ(nst(arguments(plain)).exit_code, 0);
+  const std::string average = (out_ / "avg.png").string();
+  const std::string report = (out_ / "avg.json").string();
+  const auto result = nst(arguments(average, "--pooling avg --report " + shell_quote(report)));
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(test::read_bytes(average), test::read_bytes(plain));
+  EXPECT_NE(test::read_bytes(report).find("\"pooling\": \"avg\""), std::string::npos);
+  EXPECT_NE(nst(arguments((out_ / "x.png").string(), "--pooling median")).exit_code, 0);
+}
+
 TEST_F(Cli, RunsWithLbfgsAndTheWassersteinLoss) {
   const auto ok = nst("--content " + shell_quote(content_) + " --style " + shell_quote(style_) +
                       " -o " + shell_quote(output_) + " --size 64 --iterations 4 --model " +

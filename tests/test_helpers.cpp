@@ -30,6 +30,30 @@ TempDir::~TempDir() {
   fs::remove_all(path_, ec);
 }
 
+std::vector<unsigned char> jpeg_with_orientation(const cv::Mat& image, uint16_t orientation) {
+  std::vector<unsigned char> jpeg;
+  if (!cv::imencode(".jpg", image, jpeg, {cv::IMWRITE_JPEG_QUALITY, 95})) {
+    throw std::runtime_error("cannot encode a JPEG");
+  }
+  const auto low = static_cast<unsigned char>(orientation & 0xFF);
+  const auto high = static_cast<unsigned char>(orientation >> 8);
+  // clang-format off
+  const std::vector<unsigned char> payload = {
+      'E', 'x', 'i', 'f', 0, 0,          // EXIF identifier
+      'I', 'I', '*', 0, 8, 0, 0, 0,      // little-endian TIFF, first IFD at 8
+      1, 0,                              // one entry:
+      0x12, 0x01, 3, 0, 1, 0, 0, 0,      //   Orientation, SHORT, count 1,
+      low, high, 0, 0,                   //   its value
+      0, 0, 0, 0};                       // no next IFD
+  // clang-format on
+  const size_t length = payload.size() + 2;
+  std::vector<unsigned char> segment = {0xFF, 0xE1, static_cast<unsigned char>(length >> 8),
+                                        static_cast<unsigned char>(length & 0xFF)};
+  segment.insert(segment.end(), payload.begin(), payload.end());
+  jpeg.insert(jpeg.begin() + 2, segment.begin(), segment.end());
+  return jpeg;
+}
+
 std::vector<std::string> list_folder(const fs::path& folder) {
   std::vector<std::string> names;
   for (const auto& entry : fs::directory_iterator(folder)) {

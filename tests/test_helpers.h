@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <opencv2/core.hpp>
 #include <string>
@@ -39,6 +40,9 @@ void write_image(const std::string& path, const cv::Mat& image,
 
 /// Writes an 8-bit BGR image as binary PPM (P6, RGB order on disk).
 void write_ppm(const std::string& path, const cv::Mat& bgr);
+
+/// A JPEG of `image` with an EXIF APP1 segment right after SOI carrying `orientation` (1–8).
+std::vector<unsigned char> jpeg_with_orientation(const cv::Mat& image, uint16_t orientation);
 
 /// Raw bytes of a file (empty if it cannot be read).
 std::string read_bytes(const std::string& path);

@@ -1,9 +1,11 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <torch/torch.h>
+#include <zlib.h>
 
 #include <filesystem>
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 #include <string>
 #include <vector>
 
@@ -209,51 +211,6 @@ TEST(ImageIo, KeepsAlphaByExtension) {
   EXPECT_FALSE(keeps_alpha("png"));
 }
 
-// A JPEG of `image` with an EXIF APP1 segment right after SOI carrying `orientation`.
-std::vector<unsigned char> jpeg_with_orientation(const cv::Mat& image, uint16_t orientation) {
-  std::vector<unsigned char> jpeg;
-  EXPECT_TRUE(cv::imencode(".jpg", image, jpeg, {cv::IMWRITE_JPEG_QUALITY, 95}));
-  const std::vector<unsigned char> payload = {
-      'E',
-      'x',
-      'i',
-      'f',
-      0,
-      0,  // EXIF identifier
-      'I',
-      'I',
-      '*',
-      0,
-      8,
-      0,
-      0,
-      0,  // little-endian TIFF, IFD at 8
-      1,
-      0,  // one entry
-      0x12,
-      0x01,
-      3,
-      0,
-      1,
-      0,
-      0,
-      0,                                               // Orientation, SHORT, count 1
-      static_cast<unsigned char>(orientation & 0xFF),  // value
-      static_cast<unsigned char>(orientation >> 8),
-      0,
-      0,  //
-      0,
-      0,
-      0,
-      0};  // no next IFD
-  const size_t length = payload.size() + 2;
-  std::vector<unsigned char> segment = {0xFF, 0xE1, static_cast<unsigned char>(length >> 8),
-                                        static_cast<unsigned char>(length & 0xFF)};
-  segment.insert(segment.end(), payload.begin(), payload.end());
-  jpeg.insert(jpeg.begin() + 2, segment.begin(), segment.end());
-  return jpeg;
-}
-
 // Mean RGB of a block of a [1, 3, H, W] tensor.
 std::vector<double> block_mean(const torch::Tensor& rgb, int64_t y, int64_t x, int64_t size) {
   const auto block = rgb[0].slice(1, y, y + size).slice(2, x, x + size);
@@ -265,7 +222,7 @@ TEST(ImageIo, ExifOrientationIsHonoured) {
   // 48 wide, 32 high, grey with a red block in the top-left corner.
   cv::Mat source(32, 48, CV_8UC3, cv::Scalar(128, 128, 128));
   source(cv::Rect(0, 0, 12, 12)).setTo(cv::Scalar(0, 0, 255));
-  const auto bytes = jpeg_with_orientation(source, 6);  // rotate 90° clockwise to display
+  const auto bytes = test::jpeg_with_orientation(source, 6);  // rotate 90° clockwise to display
 
   const Image image = decode_image(bytes, "rotated.jpg", 0);
   ASSERT_EQ(image.rgb.sizes(), torch::IntArrayRef({1, 3, 48, 32}));
@@ -283,7 +240,7 @@ TEST(ImageIo, ExifOrientationIsHonoured) {
 TEST(ImageIo, ExifOrientationOneChangesNothing) {
   cv::Mat source(32, 48, CV_8UC3, cv::Scalar(128, 128, 128));
   source(cv::Rect(0, 0, 12, 12)).setTo(cv::Scalar(0, 0, 255));
-  const Image image = decode_image(jpeg_with_orientation(source, 1), "upright.jpg", 0);
+  const Image image = decode_image(test::jpeg_with_orientation(source, 1), "upright.jpg", 0);
   ASSERT_EQ(image.rgb.sizes(), torch::IntArrayRef({1, 3, 32, 48}));
   EXPECT_GT(block_mean(image.rgb, 2, 2, 8)[0], 200);
 }
@@ -370,6 +327,18 @@ TEST(SaveImage, RefusesABadPathWithoutWritingAnything) {
   EXPECT_TRUE(test::list_folder(dir.path()).empty());
 }
 
+TEST(SaveImage, AFailedEncodeLeavesThePreviousFileAlone) {
+  TempDir dir;
+  const auto path = dir.file("wide.jpg");
+  test::write_bytes(path, "previous");
+  // JPEG cannot hold a side over 65535 pixels.
+  expect_error(ErrorCode::kImageWrite, path, [&] {
+    save_image(path, torch::zeros({1, 3, 1, 70000}));
+  });
+  EXPECT_EQ(test::read_bytes(path), "previous");
+  EXPECT_EQ(test::list_folder(dir.path()), std::vector<std::string>{"wide.jpg"});
+}
+
 TEST(LoadImage, ReportsAMissingFile) {
   TempDir dir;
   const auto path = dir.file("missing.png");
@@ -409,6 +378,76 @@ TEST(LoadImage, ReportsATruncatedPng) {
 TEST(DecodeImage, NamesTheGivenNameInErrors) {
   const std::vector<unsigned char> junk = {'n', 'o', 't', ' ', 'a', 'n', ' ', 'i', 'm', 'g'};
   expect_error(ErrorCode::kImageRead, "memory.png", [&] { decode_image(junk, "memory.png", 0); });
+}
+
+// Runs `action`, expecting nst::Error whose message holds each of `parts`.
+template <typename Action>
+void expect_message(const std::vector<std::string>& parts, Action action) {
+  try {
+    action();
+    ADD_FAILURE() << "no nst::Error";
+  } catch (const Error& error) {
+    for (const auto& part : parts) {
+      EXPECT_NE(std::string(error.what()).find(part), std::string::npos)
+          << "expected '" << part << "' in: " << error.what();
+    }
+  }
+}
+
+// A PNG whose IHDR claims `width`×`height`, with a correct CRC, and no pixel data for them.
+std::vector<unsigned char> png_claiming(uint32_t width, uint32_t height) {
+  std::vector<unsigned char> png;
+  EXPECT_TRUE(cv::imencode(".png", test::gradient_image(8, 8), png));
+  for (int i = 0; i < 4; ++i) {
+    png[16 + i] = static_cast<unsigned char>(width >> (24 - 8 * i));
+    png[20 + i] = static_cast<unsigned char>(height >> (24 - 8 * i));
+  }
+  const uLong crc = crc32(crc32(0L, Z_NULL, 0), png.data() + 12, 17);
+  for (int i = 0; i < 4; ++i) png[29 + i] = static_cast<unsigned char>(crc >> (24 - 8 * i));
+  return png;
+}
+
+TEST(DecodeImage, RefusesAHugeHeaderBeforeDecoding) {
+  expect_message({"huge.png", "50000x50000 pixels (2500.0 MP)", "limit of 100000000 pixels",
+                  "--max-input-pixels"},
+                 [] { decode_image(png_claiming(50000, 50000), "huge.png", 64); });
+}
+
+TEST(DecodeImage, HonoursALowerPixelLimit) {
+  std::vector<unsigned char> png;
+  ASSERT_TRUE(cv::imencode(".png", test::gradient_image(100, 50), png));
+  EXPECT_NO_THROW(decode_image(png, "ok.png", 0, 5000));
+  expect_message({"small.png", "100x50", "limit of 4999 pixels"},
+                 [&] { decode_image(png, "small.png", 0, 4999); });
+}
+
+TEST(DecodeImage, WithoutALimitTheDecoderStillRefusesAnImpossibleHeader) {
+  expect_message({"huge.png"}, [] { decode_image(png_claiming(50000, 50000), "huge.png", 64, 0); });
+}
+
+TEST(DecodeImage, RefusesAZeroSizedHeader) {
+  expect_message({"empty.png", "0x7"}, [] { decode_image(png_claiming(0, 7), "empty.png", 0); });
+}
+
+TEST(DecodeImage, ReportsATruncatedJpegInsteadOfDecodingHalf) {
+  std::vector<unsigned char> jpeg;
+  ASSERT_TRUE(cv::imencode(".jpg", test::stripes_image(64, 64), jpeg));
+  jpeg.resize(jpeg.size() * 2 / 3);
+  expect_message({"cut.jpg", "truncated"}, [&] { decode_image(jpeg, "cut.jpg", 0); });
+}
+
+TEST(DecodeImage, LargeJpegsDecodeReducedAndLookTheSame) {
+  // 800×600 to a long side of 100: decoded at 1/4 (200×150) by libjpeg, then shrunk.
+  const cv::Mat source = test::gradient_image(800, 600);
+  std::vector<unsigned char> jpeg;
+  ASSERT_TRUE(cv::imencode(".jpg", source, jpeg, {cv::IMWRITE_JPEG_QUALITY, 95}));
+  const auto reduced = decode_image(jpeg, "big.jpg", 100).rgb;
+  ASSERT_EQ(reduced.sizes(), torch::IntArrayRef({1, 3, 75, 100}));
+  cv::Mat expected;
+  cv::resize(cv::imdecode(jpeg, cv::IMREAD_COLOR), expected, {100, 75}, 0, 0, cv::INTER_AREA);
+  const auto difference = (reduced - bgr_to_tensor(expected)).abs();
+  EXPECT_LT(difference.mean().item<double>(), 1.5);
+  EXPECT_LT(difference.max().item<double>(), 12.0);
 }
 
 }  // namespace

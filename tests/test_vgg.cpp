@@ -195,6 +195,48 @@ void expect_invalid_model(const std::string& path, const std::vector<std::string
   }
 }
 
+TEST(Pooling, MaxIsTheDefaultAndAverageAlsoNamedLayersAndShapes) {
+  EXPECT_EQ(model().pooling(), Pooling::kMax);
+  EXPECT_EQ(model().pool_gains(), std::vector<double>(5, 1.0));
+  const auto average = model().with_pooling(Pooling::kAverage);
+  EXPECT_EQ(average.pooling(), Pooling::kAverage);
+  const auto input = image(64, 48);
+  const auto max_features = model().extract(input, {"relu3_1", "pool5"});
+  const auto average_features = average.extract(input, {"relu3_1", "pool5"});
+  for (const auto* name : {"relu3_1", "pool5"}) {
+    EXPECT_EQ(average_features.at(name).sizes(), max_features.at(name).sizes()) << name;
+    EXPECT_FALSE(torch::allclose(average_features.at(name), max_features.at(name))) << name;
+  }
+}
+
+TEST(Pooling, AverageGainsMakeUpForTheSmallerMeansOfAveraging) {
+  const auto gains = model().with_pooling(Pooling::kAverage).pool_gains();
+  ASSERT_EQ(gains.size(), 5u);
+  for (const double gain : gains) {
+    EXPECT_GT(gain, 1.0);  // a window's maximum is at least its mean
+    EXPECT_LT(gain, 10.0);
+  }
+  // Back to max pooling drops the gains again.
+  EXPECT_EQ(model().with_pooling(Pooling::kAverage).with_pooling(Pooling::kMax).pool_gains(),
+            std::vector<double>(5, 1.0));
+}
+
+TEST(Pooling, AverageKeepsDeepActivationsAtMaxPoolingsMagnitude) {
+  // A smooth image, like a photograph rather than per-pixel noise.
+  const auto input = torch::nn::functional::interpolate(
+      image(8, 8), torch::nn::functional::InterpolateFuncOptions()
+                       .size(std::vector<int64_t>{128, 128})
+                       .mode(torch::kBilinear)
+                       .align_corners(false));
+  const auto average = model().with_pooling(Pooling::kAverage);
+  for (const auto* name : {"relu3_1", "relu4_1", "relu5_1"}) {
+    const double max_mean = model().extract(input, {name}).at(name).mean().item<double>();
+    const double average_mean = average.extract(input, {name}).at(name).mean().item<double>();
+    EXPECT_GT(average_mean / max_mean, 0.5) << name;
+    EXPECT_LT(average_mean / max_mean, 2.0) << name;
+  }
+}
+
 TEST(LoadErrors, Vgg16IsNotVgg19Shaped) {
   expect_invalid_model(bad_model("vgg16.pt"), {"not VGG19-shaped", "13 convolutions"});
 }

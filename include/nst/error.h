@@ -14,6 +14,7 @@ enum class ErrorCode {
   kImageRead,       ///< an input image is missing, unreadable or not an image
   kImageWrite,      ///< an output image cannot be encoded or written
   kNumerical,       ///< the optimisation produced a NaN or infinite loss
+  kOutOfMemory,     ///< the job would need more memory than the machine has available
   kReportWrite,     ///< the run's report cannot be written
 };
 

@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include <opencv2/core.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,15 +15,29 @@ struct Image {
   cv::Mat alpha;      ///< H×W CV_8UC1 opacity, or empty when the file has none
 };
 
+/// Default for the most pixels an input may have: 100 megapixels.
+constexpr int64_t kDefaultMaxInputPixels = 100'000'000;
+
 /// Reads `path` with OpenCV (any format it decodes), honouring EXIF orientation, converting
 /// grey and 16-bit or float images to 8-bit-range RGB, and keeping any alpha channel aside.
 /// When `long_side` > 0 the image is resized so its longer side has that many pixels, keeping
-/// the aspect ratio. Throws `nst::Error(kImageRead)` naming the file and the problem.
-Image load_image(const std::string& path, int64_t long_side);
+/// the aspect ratio; a JPEG is then decoded at 1/2, 1/4 or 1/8 scale where that still leaves
+/// enough pixels. An image with more than `max_pixels` pixels (0: no limit) is refused, judged
+/// from its header before decoding where the format's header is known (`read_image_header`).
+/// Throws `nst::Error(kImageRead)` naming the file and the problem.
+Image load_image(const std::string& path, int64_t long_side,
+                 int64_t max_pixels = kDefaultMaxInputPixels);
 
 /// Decodes an image already in memory; `name` is used in error messages only.
 Image decode_image(const std::vector<unsigned char>& bytes, const std::string& name,
-                   int64_t long_side);
+                   int64_t long_side, int64_t max_pixels = kDefaultMaxInputPixels);
+
+/// Width and height of the image at `path` from the first megabyte of the file, by
+/// `read_image_header`, without decoding it; nothing when unreadable or the format is unknown.
+std::optional<cv::Size> read_image_size(const std::string& path);
+
+/// "WxH pixels (N.N megapixels)".
+std::string describe_pixels(int64_t width, int64_t height);
 
 /// Size (width, height) that fits `width`×`height` to a longer side of `long_side`.
 cv::Size fit_long_side(int width, int height, int64_t long_side);

@@ -37,6 +37,27 @@ enum class Optimizer {
   kLbfgs,  ///< L-BFGS as in neural-style: history 100, no line search, tolerances off
 };
 
+/// What each scale after the first starts from.
+enum class Upsample {
+  kImage,     ///< the previous scale's result, upsampled
+  kResidual,  ///< the content at this scale plus the previous result's difference from the
+              ///< content at its scale, upsampled: the stylisation carries over, and the
+              ///< content's finer detail, which no coarser scale could hold, is there from the
+              ///< start
+};
+
+/// "image" or "residual".
+const char* to_string(Upsample upsample);
+
+/// How VGG's pooling layers downsample.
+enum class Pooling {
+  kMax,      ///< max pooling, as the network was trained
+  kAverage,  ///< 2×2 average pooling, rescaled so each pool's output keeps max pooling's magnitude
+};
+
+/// "max" or "avg".
+const char* to_string(Pooling pooling);
+
 /// "adam" or "lbfgs".
 const char* to_string(Optimizer optimizer);
 
@@ -119,6 +140,10 @@ struct StyleTransferOptions {
   TORCH_ARG(Optimizer, optimizer) = Optimizer::kAdam;
   /// What the style loss compares. Default Gram matrices.
   TORCH_ARG(StyleLoss, style_loss) = StyleLoss::kGram;
+  /// What each scale after the first starts from.
+  TORCH_ARG(Upsample, upsample) = Upsample::kImage;
+  /// Max pooling, or average pooling (Gatys et al. report smoother results with it).
+  TORCH_ARG(Pooling, pooling) = Pooling::kMax;
   /// Whether and how to keep the content's colours. Default none.
   TORCH_ARG(PreserveColours, preserve_colours) = PreserveColours::kNone;
 

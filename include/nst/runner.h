@@ -60,6 +60,10 @@ struct BatchOptions {
   int64_t save_every = 0;         ///< also write the image every N iterations; 0 for never
   bool hash_inputs = false;       ///< record each input's SHA-256 (reads every file once more)
   std::string init_image;         ///< starting image for every job, with `Init::kImage`
+  /// Inputs with more pixels are refused, judged from the header before decoding; 0: no limit.
+  int64_t max_input_pixels = kDefaultMaxInputPixels;
+  /// Refuse a job up front when its estimated memory exceeds what the machine has available.
+  bool check_memory = true;
 };
 
 /// Receives a batch's events, e.g. to show progress. Every method has an empty default.
@@ -108,6 +112,7 @@ class BatchRunner {
   void run_job(JobResult& result, BatchListener& listener,
                const std::function<bool()>& stop_requested);
   InputInfo describe(const std::string& path) const;
+  void check_memory(const std::string& content_path) const;
 
   StyleTransfer engine_;
   BatchOptions batch_;

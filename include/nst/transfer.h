@@ -79,8 +79,8 @@ struct TransferResult {
 /// colours to the content before `style_targets`.
 class StyleTransfer {
  public:
-  /// Validates `options` (throws `nst::Error`) and keeps a reference to `extractor`, which
-  /// must outlive this object.
+  /// Validates `options` (throws `nst::Error`) and keeps a copy of `extractor` that shares its
+  /// weights, with the pooling `options` ask for.
   StyleTransfer(const FeatureExtractor& extractor, StyleTransferOptions options);
 
   /// Gram matrices of `style_rgb255` ([1, 3, H, W], RGB, 0..255) at the style layers, for each
@@ -101,8 +101,17 @@ class StyleTransfer {
                      const ProgressCallback& progress = {},
                      const torch::Tensor& init_rgb255 = {}) const;
 
+  /// Estimated peak resident memory, in bytes, of a process that runs this transfer on a
+  /// `height`×`width` content (its largest scale): the model, plus the activations autograd
+  /// keeps through a forward and backward pass in the layers' type, plus L-BFGS's history.
+  /// Calibrated against measured peaks on the CPU (see the README's "Memory").
+  int64_t estimate_memory_bytes(int64_t height, int64_t width) const;
+
   /// The options in use.
   const StyleTransferOptions& options() const { return options_; }
+
+  /// Device the network runs on.
+  torch::Device device() const { return extractor_.device(); }
 
   /// The type the VGG layers compute in.
   torch::ScalarType layer_type() const { return layer_type_; }
@@ -118,7 +127,7 @@ class StyleTransfer {
                 const std::map<std::string, torch::Tensor>& style_grams) const;
   torch::Tensor starting_image(const torch::Tensor& content, const torch::Tensor& init) const;
 
-  const FeatureExtractor& extractor_;
+  FeatureExtractor extractor_;  // shares the caller's weights; pools as options_.pooling() says
   StyleTransferOptions options_;
   std::vector<double> style_layer_weights_;
   std::vector<std::string> all_layers_;  // content layers then style layers, no duplicates

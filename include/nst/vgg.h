@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "nst/options.h"
+
 namespace nst {
 
 /// How a model wants its input: the engine always holds RGB pixels in 0..255 and the
@@ -42,6 +44,19 @@ class FeatureExtractor {
                                                const std::vector<std::string>& layers,
                                                torch::ScalarType precision = torch::kFloat32) const;
 
+  /// A copy of this extractor (sharing its weights) whose pools work as `pooling` says. For
+  /// `Pooling::kAverage` each pool's output is multiplied by a gain measured once here, on a
+  /// fixed synthetic image with natural-image-like smoothness: the ratio of the mean of max
+  /// pooling's output to average pooling's, each pool measured with the earlier ones already
+  /// averaging. Style and content weights tuned for max pooling then stay meaningful.
+  FeatureExtractor with_pooling(Pooling pooling) const;
+
+  /// How the pools downsample.
+  Pooling pooling() const { return pooling_; }
+
+  /// The gain of each of the five pools (all 1 for max pooling).
+  std::vector<double> pool_gains() const;
+
   /// The types `extract` can compute in on this extractor's device: float32 everywhere,
   /// bfloat16 on the CPU, and half and bfloat16 on CUDA.
   bool supports(torch::ScalarType precision) const;
@@ -52,6 +67,11 @@ class FeatureExtractor {
   /// Fewest pixels an image needs on each side to reach the deepest of `layers`: each pool
   /// before it halves the size, and a side may not drop below one pixel.
   static int64_t min_input_side(const std::vector<std::string>& layers);
+
+  /// How many activation values a pass as deep as the deepest of `layers` makes on a
+  /// `height`×`width` input, summed over every layer on the way (what autograd holds on to).
+  static int64_t activation_count(const std::vector<std::string>& layers, int64_t height,
+                                  int64_t width);
 
   /// The input convention read from the model file.
   const InputConvention& input_convention() const { return convention_; }
@@ -65,9 +85,12 @@ class FeatureExtractor {
  private:
   enum class Kind { kConv, kRelu, kPool };
   struct Layer {
-    Kind kind;
+    Layer() = default;
+    explicit Layer(Kind k) : kind(k) {}
+    Kind kind = Kind::kConv;
     torch::Tensor weight;  // convolutions only
     torch::Tensor bias;    // convolutions only
+    double pool_gain = 1;  // pools only: multiplies average pooling's output
     // The same in lower precisions, made once at load: type → (weight, bias).
     std::map<torch::ScalarType, std::pair<torch::Tensor, torch::Tensor>> converted;
   };
@@ -76,10 +99,12 @@ class FeatureExtractor {
       : path_(std::move(path)), device_(device) {}
 
   torch::Tensor normalise(const torch::Tensor& rgb255) const;
+  torch::Tensor pool(const Layer& layer, const torch::Tensor& x) const;
 
   std::string path_;
   torch::Device device_;
   InputConvention convention_;
+  Pooling pooling_ = Pooling::kMax;
   torch::Tensor mean_;  // [1, 3, 1, 1] on device_
   torch::Tensor std_;   // [1, 3, 1, 1] on device_
   std::vector<Layer> layers_;

@@ -137,6 +137,15 @@ void add_arguments(CLI::App& app, CliOptions& o) {
                  "gram (Gram matrices, default) or w2 (2-Wasserstein distance between the "
                  "features' Gaussians: means and covariances)")
       ->check(CLI::IsMember({"gram", "w2"}));
+  app.add_option("--upsample", o.upsample,
+                 "What each scale after the first starts from: image (the previous result "
+                 "upsampled) or residual (the content at the new scale plus the previous "
+                 "result's change to the content, upsampled: keeps the content's fine detail)")
+      ->check(CLI::IsMember({"image", "residual"}));
+  app.add_option("--pooling", o.pooling,
+                 "max (default) or avg (average pooling, rescaled to keep max pooling's "
+                 "activation magnitudes; smoother results)")
+      ->check(CLI::IsMember({"max", "avg"}));
   app.add_option("--preserve-colors", o.preserve_colors,
                  "Keep the content's colours: none, luminance (transfer luminance only), "
                  "histogram (match the style's colours to the content first)")
@@ -164,6 +173,10 @@ void add_arguments(CLI::App& app, CliOptions& o) {
   app.add_option("--save-every", o.save_every,
                  "Also write each job's image every N iterations (name.iterNNNNN.ext)")
       ->check(CLI::Range(int64_t{1}, int64_t{1000000}));
+  app.add_option("--max-input-pixels", o.max_input_pixels,
+                 "Refuse inputs with more pixels than this, judged from the file's header "
+                 "before decoding (default 100000000; 0 for no limit)")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--shard", o.shard, "Run only jobs whose position mod N is I (I from 0)")
       ->check(check_shard);
   app.add_flag("--dry-run", o.dry_run, "Print the jobs and exit without loading the model");
@@ -206,6 +219,10 @@ StyleTransferOptions resolve_options(const CLI::App& app, const CliOptions& o) {
   if (given("--style-loss")) {
     options.style_loss(o.style_loss == "w2" ? StyleLoss::kW2 : StyleLoss::kGram);
   }
+  if (given("--upsample")) {
+    options.upsample(o.upsample == "residual" ? Upsample::kResidual : Upsample::kImage);
+  }
+  if (given("--pooling")) options.pooling(o.pooling == "avg" ? Pooling::kAverage : Pooling::kMax);
   if (given("--preserve-colors")) {
     options.preserve_colours(o.preserve_colors == "luminance"   ? PreserveColours::kLuminance
                              : o.preserve_colors == "histogram" ? PreserveColours::kHistogram
@@ -233,6 +250,7 @@ BatchOptions batch_options(const CliOptions& o) {
   batch.overwrite = o.overwrite;
   batch.time_limit_seconds = o.time_limit;
   batch.save_every = o.save_every;
+  batch.max_input_pixels = o.max_input_pixels;
   batch.hash_inputs = !o.report.empty();
   if (o.init != "content" && o.init != "noise" && o.init != "gray") batch.init_image = o.init;
   return batch;

@@ -30,6 +30,7 @@ struct CliOptions {
   bool dry_run = false;
   double time_limit = 0;
   int64_t save_every = 0;
+  int64_t max_input_pixels = kDefaultMaxInputPixels;
   bool quiet = false;
   bool verbose = false;
 
@@ -53,6 +54,8 @@ struct CliOptions {
   std::vector<double> style_layer_weights;
   std::string preserve_colors;
   std::string style_loss;
+  std::string pooling;
+  std::string upsample;
   std::string optimizer;
   std::vector<double> blend;  // weights: all styles blended into one
 };

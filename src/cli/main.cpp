@@ -1,4 +1,6 @@
 #include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <string>
 
 #include "cli/arguments.h"
 #include "cli/exit_codes.h"
@@ -17,6 +19,12 @@ int main(int argc, char** argv) {
     // CLI11 prints the problem; scripts get one documented code for "nothing could run".
     app.exit(error);
     return nst::cli::kExitNothingRan;
+  }
+  // OpenCV's decoders allocate the pixels before the library can check the size of formats
+  // whose header it does not read; hold them to the same limit (read once, at the first decode).
+  if (options.max_input_pixels > 0) {
+    setenv("OPENCV_IO_MAX_IMAGE_PIXELS", std::to_string(options.max_input_pixels).c_str(),
+           /*overwrite=*/0);
   }
   nst::cli::setup_logging(options.quiet, options.verbose, options.progress == "json");
   return nst::cli::run(options, argv[0], app);
