@@ -18,8 +18,8 @@ namespace nst {
 namespace {
 
 constexpr int64_t kIterations = 10;
-// The two sides agree to ~1e-7 in practice. 1e-3 could not tell the seed preset's Adam epsilon
-// (0.1) from the default's (1e-8): on these images they change the losses by up to 5e-4.
+// The two sides agree to ~1e-7 in practice. 1e-3 could not tell an Adam epsilon of 0.1 from
+// 1e-8: on these images they change the losses by up to 5e-4.
 constexpr double kRelativeTolerance = 1e-5;
 
 std::string join(const std::vector<std::string>& items) {
@@ -105,9 +105,13 @@ TEST_F(Equivalence, SeedPresetMatchesThePyTorchReference) {
 }
 
 TEST_F(Equivalence, DefaultPresetMatchesThePyTorchReference) {
-  const auto o = StyleTransferOptions::preset("default").iterations(kIterations);
-  ASSERT_EQ(o.content_layers(), std::vector<std::string>{"relu4_2"});
-  ASSERT_EQ(o.epsilon(), 1e-8);
+  // The reference computes in float32; the default's `auto` would pick bfloat16 on some CPUs.
+  const auto o = StyleTransferOptions::preset("default")
+                     .iterations(kIterations)
+                     .precision(Precision::kFloat32);
+  ASSERT_EQ(o.content_layers(), std::vector<std::string>{"relu5_2"});
+  ASSERT_EQ(o.beta1(), 0.9);
+  ASSERT_EQ(o.learning_rate(), 10.0);
   expect_same_losses(o);
 }
 
@@ -115,6 +119,8 @@ TEST_F(Equivalence, SeveralContentLayersMatchThePyTorchReference) {
   // Two content layers are averaged; a style layer list of a different length and order.
   const auto o = StyleTransferOptions::preset("default")
                      .iterations(kIterations)
+                     .precision(Precision::kFloat32)
+                     .epsilon(1e-8)
                      .content_layers({"relu2_2", "conv4_2"})
                      .style_layers({"relu3_1", "relu1_2", "pool2"})
                      .content_weight(50)

@@ -28,8 +28,11 @@ torch::Tensor style_image() {
   return bgr_to_tensor(test::stripes_image(64, 64));
 }
 
+// The default preset in float32, whose losses the checks here recompute exactly.
 StyleTransferOptions options(int64_t iterations) {
-  return StyleTransferOptions::preset("default").iterations(iterations);
+  return StyleTransferOptions::preset("default")
+      .iterations(iterations)
+      .precision(Precision::kFloat32);
 }
 
 struct Recorded {
@@ -304,6 +307,22 @@ TEST(Scales, LaterScalesStartFromTheEarlierResult) {
   ASSERT_EQ(r.events.size(), 6u);
   EXPECT_EQ(r.events[0].content_loss, 0.0);
   EXPECT_GT(r.events[2].content_loss, 0.0);
+}
+
+TEST(Scales, ResidualUpsamplingStartsFromTheContentsFullDetail) {
+  // Steps too small to move the coarse result: the finer scale then starts from the content
+  // itself with residual upsampling, and from a blurred content with plain upsampling.
+  const auto content = bgr_to_tensor(test::stripes_image(64, 48));
+  const auto start_of_last_scale = [&](Upsample upsample) {
+    const auto o = multi_scale(1).learning_rate(1e-6).upsample(upsample);
+    const Recorded r = transfer(o, content);
+    return r.events.back().image;
+  };
+  const double residual =
+      (start_of_last_scale(Upsample::kResidual) - content).abs().max().item<double>();
+  const double image = (start_of_last_scale(Upsample::kImage) - content).abs().max().item<double>();
+  EXPECT_LT(residual, 0.5);
+  EXPECT_GT(image, 20.0);
 }
 
 TEST(Scales, CancellingAtACoarseScaleStillGivesTheFullSize) {

@@ -92,8 +92,8 @@ struct StyleTransferOptions {
   TORCH_ARG(int64_t, size) = 512;
   /// Long side, in pixels, of the style image; 0 means the same as `size`. Default 0.
   TORCH_ARG(int64_t, style_size) = 0;
-  /// VGG19 layers whose feature maps the content loss compares. Default {relu4_2}.
-  TORCH_ARG(std::vector<std::string>, content_layers) = {"relu4_2"};
+  /// VGG19 layers whose feature maps the content loss compares. Default {relu5_2}, the seed's.
+  TORCH_ARG(std::vector<std::string>, content_layers) = {"relu5_2"};
   /// VGG19 layers whose Gram matrices the style loss compares. Default relu1_1 … relu5_1.
   TORCH_ARG(std::vector<std::string>, style_layers) = {"relu1_1", "relu2_1", "relu3_1", "relu4_1",
                                                        "relu5_1"};
@@ -103,17 +103,18 @@ struct StyleTransferOptions {
   TORCH_ARG(double, content_weight) = 1e3;
   /// Multiplier of the style loss in the total loss. Default 1e-2.
   TORCH_ARG(double, style_weight) = 1e-2;
-  /// Number of Adam steps. Default 500.
-  TORCH_ARG(int64_t, iterations) = 500;
-  /// Adam learning rate, in pixel units (0..255). Default 5.
-  TORCH_ARG(double, learning_rate) = 5.0;
-  /// Adam's decay of the first-moment estimate. Default 0.99.
-  TORCH_ARG(double, beta1) = 0.99;
+  /// Number of Adam steps (per scale). Default 300.
+  TORCH_ARG(int64_t, iterations) = 300;
+  /// Adam learning rate, in pixel units (0..255). Default 10.
+  TORCH_ARG(double, learning_rate) = 10.0;
+  /// Adam's decay of the first-moment estimate. Default 0.9: with the seed's 0.99 the
+  /// momentum lags a hundred steps behind, and short runs end worse (see the README).
+  TORCH_ARG(double, beta1) = 0.9;
   /// Adam's decay of the second-moment estimate. Default 0.999.
   TORCH_ARG(double, beta2) = 0.999;
-  /// Adam's epsilon, in units of the loss gradient per pixel. Default 1e-8: at the seed's 0.1
-  /// it would damp every step whose gradient is small (weaker weights, other weight sources).
-  TORCH_ARG(double, epsilon) = 1e-8;
+  /// Adam's epsilon, in units of the loss gradient per pixel. Default 0.1, the seed's: it
+  /// damps the steps of pixels whose gradient is tiny, and measured a little better than 1e-8.
+  TORCH_ARG(double, epsilon) = 0.1;
   /// Seed of LibTorch's random generator, so runs are repeatable. Default 0.
   TORCH_ARG(uint64_t, seed) = 0;
   /// Long side, in pixels, of the first and coarsest scale; each next scale is √2 larger, the
@@ -126,8 +127,9 @@ struct StyleTransferOptions {
   /// scale) that is kept as each scale's result; 0 keeps the lowest-loss image instead.
   /// Default 0.
   TORCH_ARG(double, average_decay) = 0.0;
-  /// Arithmetic of the VGG layers. Default float32.
-  TORCH_ARG(Precision, precision) = Precision::kFloat32;
+  /// Arithmetic of the VGG layers. Default auto: bfloat16 where the CPU computes it natively
+  /// (1.7× faster at 512 px, the loss within 0.3 %), half on CUDA, else float32.
+  TORCH_ARG(Precision, precision) = Precision::kAuto;
   /// Weight of the total-variation loss, mean squared difference of neighbouring pixels (in
   /// 0..255 units), which smooths high-frequency noise. Default 0.
   TORCH_ARG(double, tv_weight) = 0.0;

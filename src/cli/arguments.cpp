@@ -95,6 +95,13 @@ void add_arguments(CLI::App& app, CliOptions& o) {
   app.add_option("--iterations", o.iterations, "Optimisation steps")->check(CLI::Range(1, 1000000));
   app.add_option("--lr", o.learning_rate, "Adam learning rate, in 0..255 pixel units")
       ->check(CLI::PositiveNumber);
+  app.add_option("--adam-beta1", o.beta1, "Adam's first-moment decay")
+      ->check(CLI::Range(0.0, 0.999999));
+  app.add_option("--adam-beta2", o.beta2, "Adam's second-moment decay")
+      ->check(CLI::Range(0.0, 0.999999));
+  app.add_option("--adam-epsilon", o.epsilon,
+                 "Adam's epsilon, in gradient units: larger values damp small gradients' steps")
+      ->check(CLI::PositiveNumber);
   app.add_option("--content-weight", o.content_weight, "Weight of the content loss")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--style-weight", o.style_weight, "Weight of the style loss")
@@ -206,6 +213,9 @@ StyleTransferOptions resolve_options(const CLI::App& app, const CliOptions& o) {
     options.learning_rate(1.0);  // L-BFGS's step length; Adam's pixel rates would overshoot
   }
   if (given("--lr")) options.learning_rate(o.learning_rate);
+  if (given("--adam-beta1")) options.beta1(o.beta1);
+  if (given("--adam-beta2")) options.beta2(o.beta2);
+  if (given("--adam-epsilon")) options.epsilon(o.epsilon);
   if (given("--content-weight")) options.content_weight(o.content_weight);
   if (given("--style-weight")) options.style_weight(o.style_weight);
   if (given("--content-layers")) options.content_layers(o.content_layers);

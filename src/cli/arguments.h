@@ -39,6 +39,9 @@ struct CliOptions {
   int64_t style_size = 0;
   int64_t iterations = 0;
   double learning_rate = 0;
+  double beta1 = 0;
+  double beta2 = 0;
+  double epsilon = 0;
   double content_weight = 0;
   double style_weight = 0;
   std::vector<std::string> content_layers;
