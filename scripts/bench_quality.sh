@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# Time to quality, one run on this machine: how long a candidate schedule needs to reach an
-# output at least as good as --preset seed's after its 1000 iterations, judged by the seed
-# objective (Gram style + content loss, seed weights and layers) at the same size. Also prints
-# each run's wall time and peak resident memory. opencv-doc's fruits.jpg and starry_night.jpg.
+# Quality per second, in one run on this machine, on opencv-doc's fruits.jpg and
+# starry_night.jpg:
+#  1. seconds per iteration in fp32 and bf16 and the loss after the same number of steps
+#     (nst_bench --precisions fp32,bf16);
+#  2. time to quality: the seed objective (Gram style + content loss, seed weights and layers)
+#     of --preset seed's output after its 1000 iterations, then the wall time the candidate
+#     (by default --preset default) needs, at growing --iterations budgets, to do as well;
+#  3. each run's wall time and peak resident memory (the first budget is a plain default run).
 #
-#   scripts/bench_quality.sh                      # 512 px, seed 1000 iterations (~20 min here)
+#   scripts/bench_quality.sh                      # 512 px, seed 1000 iterations (~35 min here)
 #   NST_QUALITY_SIZE=256 NST_QUALITY_SEED_ITERATIONS=300 scripts/bench_quality.sh   # quicker
-#   NST_QUALITY_ARGS="--min-scale 128 --average-decay 0.99 --precision auto" \
-#   NST_QUALITY_BUDGETS="25 50 100 200" scripts/bench_quality.sh   # the candidate, per scale
+#   NST_QUALITY_ARGS="--min-scale 128 --average-decay 0.99" \
+#   NST_QUALITY_BUDGETS="50 100 200" scripts/bench_quality.sh   # another candidate
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/common.sh
@@ -15,8 +19,8 @@ source scripts/common.sh
 build_dir=${NST_BUILD_DIR:-build}
 size=${NST_QUALITY_SIZE:-512}
 seed_iterations=${NST_QUALITY_SEED_ITERATIONS:-1000}
-candidate=${NST_QUALITY_ARGS:---min-scale 128 --average-decay 0.99 --precision auto}
-budgets=${NST_QUALITY_BUDGETS:-25 50 100 200}
+candidate=${NST_QUALITY_ARGS:---preset default}
+budgets=${NST_QUALITY_BUDGETS:-300 500 700}
 require_built "$build_dir" nst nst_bench
 bash scripts/fetch_samples.sh samples
 model=$(sample_model)
@@ -47,6 +51,10 @@ print(f"{seconds:.1f} {peak:.0f} {float(sys.argv[4]):.6g}")
 PY
 }
 
+echo "== fp32 against bf16, $size px, 10 steps of the default preset"
+"$build_dir/nst_bench" --model "$model" --content "$content" --style "$style" --sizes "$size" \
+  --precisions fp32,bf16
+
 echo "== seed preset, $size px, $seed_iterations iterations"
 read -r seed_seconds seed_peak seed_objective < <(run seed --preset seed --iterations "$seed_iterations")
 echo "seed: ${seed_seconds} s, peak ${seed_peak} MB, seed objective ${seed_objective}"
@@ -54,8 +62,7 @@ echo "seed: ${seed_seconds} s, peak ${seed_peak} MB, seed objective ${seed_objec
 echo "== candidate: $candidate"
 for budget in $budgets; do
   # shellcheck disable=SC2086  # the candidate is a list of flags
-  read -r seconds peak objective < <(run "candidate-$budget" $candidate --iterations "$budget" \
-    --initial-iterations $((budget * 2)))
+  read -r seconds peak objective < <(run "candidate-$budget" $candidate --iterations "$budget")
   ratio=$(awk -v a="$seconds" -v b="$seed_seconds" 'BEGIN { printf "%.2f", a / b }')
   echo "--iterations $budget: ${seconds} s (${ratio} of seed), peak ${peak} MB, seed objective ${objective}"
   if awk -v a="$objective" -v b="$seed_objective" 'BEGIN { exit !(a <= b) }'; then

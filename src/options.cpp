@@ -122,7 +122,7 @@ StyleTransferOptions StyleTransferOptions::preset(const std::string& name) {
         .size(256)
         .content_layers({"relu4_2"})
         .style_layers({"relu1_1", "relu2_1", "relu3_1", "relu4_1"})
-        .iterations(40);
+        .iterations(30);
   }
   std::string known;
   for (const auto& n : preset_names()) known += (known.empty() ? "" : ", ") + n;
@@ -141,7 +141,7 @@ std::string StyleTransferOptions::describe_presets() {
          "  seed:    the seed tutorial: as default, but Adam lr 5, beta1 0.99, 1000 iterations,\n"
          "           precision fp32\n"
          "  fast:    a preview in a few seconds on a CPU: as default, but content relu4_2,\n"
-         "           style relu1_1..relu4_1 (1/4 each), 40 iterations, size 256\n";
+         "           style relu1_1..relu4_1 (1/4 each), 30 iterations, size 256\n";
 }
 
 void StyleTransferOptions::validate() const {
