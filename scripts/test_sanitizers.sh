@@ -7,7 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 build_dir=${NST_SANITIZE_BUILD_DIR:-build-sanitize}
 if [ ! -f "$build_dir/CMakeCache.txt" ]; then
-  cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNST_SANITIZE=address,undefined
+  cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNST_SANITIZE=address,undefined \
+    -DNST_BUILD_BENCHMARKS=OFF
 fi
 cmake --build "$build_dir" -j"$(nproc)"
 supp=$PWD/scripts/sanitizer

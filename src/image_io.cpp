@@ -135,8 +135,14 @@ torch::Tensor bgr_to_tensor(const cv::Mat& bgr, double scale) {
   bgr.convertTo(floats, CV_32FC3, scale);
   if (!floats.isContinuous()) floats = floats.clone();
   const auto hwc = torch::from_blob(floats.data, {floats.rows, floats.cols, 3}, torch::kFloat32);
-  // HWC BGR → CHW RGB; clamp because bicubic upscaling overshoots.
-  return hwc.permute({2, 0, 1}).flip(0).clamp(0.0, 255.0).unsqueeze(0).contiguous();
+  // HWC BGR → CHW RGB; clamp because bicubic upscaling overshoots, and float formats (PFM,
+  // HDR, TIFF) may hold NaN or infinities, which would poison every loss.
+  return hwc.permute({2, 0, 1})
+      .flip(0)
+      .nan_to_num(0.0, 255.0, 0.0)
+      .clamp(0.0, 255.0)
+      .unsqueeze(0)
+      .contiguous();
 }
 
 cv::Mat tensor_to_bgr8(const torch::Tensor& rgb) {

@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 #include <zlib.h>
 
+#include <cmath>
 #include <filesystem>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -434,6 +435,18 @@ TEST(DecodeImage, ReportsATruncatedJpegInsteadOfDecodingHalf) {
   ASSERT_TRUE(cv::imencode(".jpg", test::stripes_image(64, 64), jpeg));
   jpeg.resize(jpeg.size() * 2 / 3);
   expect_message({"cut.jpg", "truncated"}, [&] { decode_image(jpeg, "cut.jpg", 0); });
+}
+
+TEST(DecodeImage, NonFinitePixelsOfFloatFormatsBecomeFinite) {
+  // Found by fuzzing: a PFM may hold NaN and infinities, which would make every loss NaN.
+  cv::Mat floats(8, 8, CV_32FC3, cv::Scalar(0.5, 0.5, 0.5));
+  floats.at<cv::Vec3f>(1, 1) = {std::nanf(""), INFINITY, -INFINITY};
+  std::vector<unsigned char> pfm;
+  ASSERT_TRUE(cv::imencode(".pfm", floats, pfm));
+  const auto rgb = decode_image(pfm, "odd.pfm", 0).rgb;
+  EXPECT_TRUE(rgb.isfinite().all().item<bool>());
+  EXPECT_GE(rgb.min().item<float>(), 0.0f);
+  EXPECT_LE(rgb.max().item<float>(), 255.0f);
 }
 
 TEST(DecodeImage, LargeJpegsDecodeReducedAndLookTheSame) {
