@@ -68,35 +68,49 @@ std::optional<ImageHeader> png(const Bytes& b) {
   return make("png", b.big_endian(16, 4), b.big_endian(20, 4));
 }
 
-std::optional<ImageHeader> jpeg(const Bytes& b) {
-  // Walk the marker segments up to the first start-of-frame, which holds the size.
+// Where a JPEG's first start-of-frame and first start-of-scan segments begin (0: not found),
+// walking the marker segments from the start of the file up to the scan.
+struct JpegSegments {
+  size_t frame = 0;
+  size_t scan = 0;
+};
+
+JpegSegments jpeg_segments(const Bytes& b) {
+  JpegSegments found;
   size_t at = 2;
-  while (at + 1 < b.size()) {
-    if (b[at] != 0xFF) return std::nullopt;
+  while (at + 1 < b.size() && b[at] == 0xFF) {
     const unsigned char marker = b[at + 1];
     if (marker == 0xFF) {  // fill byte
       ++at;
       continue;
     }
-    if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) {  // no length field
+    if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD8)) {  // no length field
       at += 2;
       continue;
     }
-    if (marker == 0xD9 || marker == 0xDA) return std::nullopt;  // end, or scan before a frame
+    if (marker == 0xD9) break;  // end of image
+    if (marker == 0xDA) {
+      found.scan = at;
+      break;
+    }
     const auto length = b.big_endian(at + 2, 2);
-    if (!length || *length < 2) return std::nullopt;
+    if (!length || *length < 2) break;
     const bool start_of_frame =
         marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
-    if (start_of_frame) {
-      // Length, precision, height, width. A height of 0 (set later by a DNL marker) is left
-      // to the decoder.
-      const auto height = b.big_endian(at + 5, 2);
-      if (height && *height == 0) return std::nullopt;
-      return make("jpeg", b.big_endian(at + 7, 2), height);
-    }
+    if (start_of_frame && found.frame == 0) found.frame = at;
     at += 2 + *length;
   }
-  return std::nullopt;
+  return found;
+}
+
+std::optional<ImageHeader> jpeg(const Bytes& b) {
+  const size_t frame = jpeg_segments(b).frame;
+  if (frame == 0) return std::nullopt;
+  // Length, precision, height, width. A height of 0 (set later by a DNL marker) is left to the
+  // decoder.
+  const auto height = b.big_endian(frame + 5, 2);
+  if (height && *height == 0) return std::nullopt;
+  return make("jpeg", b.big_endian(frame + 7, 2), height);
 }
 
 std::optional<ImageHeader> webp(const Bytes& b) {
@@ -226,25 +240,8 @@ std::optional<ImageHeader> hdr(const Bytes& b) {
   return make("hdr", static_cast<uint32_t>(width), static_cast<uint32_t>(height));
 }
 
-// Offset of the first start-of-scan marker outside any other segment, or 0.
-size_t jpeg_first_scan(const Bytes& b) {
-  size_t at = 2;
-  while (at + 3 < b.size() && b[at] == 0xFF) {
-    const unsigned char marker = b[at + 1];
-    if (marker == 0xDA) return at;
-    if (marker == 0xFF || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD8)) {
-      at += marker == 0xFF ? 1 : 2;
-      continue;
-    }
-    const auto length = b.big_endian(at + 2, 2);
-    if (!length || *length < 2) return 0;
-    at += 2 + *length;
-  }
-  return 0;
-}
-
 std::optional<std::string> jpeg_problem(const std::vector<unsigned char>& bytes) {
-  const size_t scan = jpeg_first_scan(Bytes(bytes));
+  const size_t scan = jpeg_segments(Bytes(bytes)).scan;
   if (scan == 0) return "the file is truncated or corrupt: no JPEG image data was found";
   // Entropy-coded data never holds 0xFF 0xD9 (a data 0xFF is followed by 0x00), so the first
   // one after the scan starts is the end-of-image marker. An EXIF thumbnail's lies before.

@@ -79,8 +79,11 @@ void BatchRunner::check_memory(const std::string& content_path) const {
       stored ? fit_long_side(stored->width, stored->height, options.size())
              : cv::Size(static_cast<int>(options.size()), static_cast<int>(options.size()));
   const int64_t needed = engine_.estimate_memory_bytes(size.height, size.width);
-  const int64_t available = available_memory_bytes();
-  if (available <= 0 || needed <= available + resident_memory_bytes()) return;
+  const int64_t free_bytes = available_memory_bytes();
+  if (free_bytes <= 0) return;  // unknown here: no check
+  // What this process holds already counts towards its peak, so it is available to the job.
+  const int64_t available = free_bytes + resident_memory_bytes();
+  if (needed <= available) return;
   const auto gigabytes = [](int64_t bytes) {
     std::ostringstream out;
     out << std::fixed << std::setprecision(1) << static_cast<double>(bytes) / 1e9 << " GB";
@@ -90,7 +93,7 @@ void BatchRunner::check_memory(const std::string& content_path) const {
               "cannot paint '" + content_path + "' at --size " + std::to_string(options.size()) +
                   " (" + std::to_string(size.width) + "x" + std::to_string(size.height) +
                   "): it needs about " + gigabytes(needed) + " of memory and " +
-                  gigabytes(available + resident_memory_bytes()) + " is available; lower --size");
+                  gigabytes(available) + " is available; lower --size");
 }
 
 // Size and hash of an input file, as far as it can be read: a report should say what a

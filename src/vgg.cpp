@@ -222,9 +222,22 @@ torch::Tensor FeatureExtractor::normalise(const torch::Tensor& rgb255) const {
   return (x * convention_.scale - mean_) / std_;
 }
 
-torch::Tensor FeatureExtractor::pool(const Layer& layer, const torch::Tensor& x) const {
-  if (pooling_ == Pooling::kMax) return torch::max_pool2d(x, /*kernel_size=*/2, /*stride=*/2);
-  return torch::avg_pool2d(x, /*kernel_size=*/2, /*stride=*/2) * layer.pool_gain;
+torch::Tensor FeatureExtractor::apply(const Layer& layer, const torch::Tensor& x,
+                                      torch::ScalarType precision) const {
+  switch (layer.kind) {
+    case Kind::kConv: {
+      const bool converted = precision != torch::kFloat32;
+      const auto& [weight, bias] =
+          converted ? layer.converted.at(precision) : std::make_pair(layer.weight, layer.bias);
+      return torch::conv2d(x, weight, bias, /*stride=*/1, /*padding=*/1);
+    }
+    case Kind::kRelu:
+      return torch::relu(x);
+    case Kind::kPool:
+      if (pooling_ == Pooling::kMax) return torch::max_pool2d(x, /*kernel_size=*/2, /*stride=*/2);
+      return torch::avg_pool2d(x, /*kernel_size=*/2, /*stride=*/2) * layer.pool_gain;
+  }
+  return x;
 }
 
 namespace {
@@ -260,24 +273,15 @@ FeatureExtractor FeatureExtractor::with_pooling(Pooling pooling) const {
   torch::NoGradGuard no_grad;
   torch::Tensor x = normalise(calibration_image().to(device_));
   for (auto& layer : copy.layers_) {
-    switch (layer.kind) {
-      case Kind::kConv:
-        x = torch::conv2d(x, layer.weight, layer.bias, /*stride=*/1, /*padding=*/1);
-        break;
-      case Kind::kRelu:
-        x = torch::relu(x);
-        break;
-      case Kind::kPool: {
-        const double max_mean = torch::max_pool2d(x, 2, 2).mean().item<double>();
-        const double average_mean = torch::avg_pool2d(x, 2, 2).mean().item<double>();
-        // Activations are non-negative after a ReLU; a dead layer keeps gain 1.
-        if (average_mean > 0 && std::isfinite(max_mean / average_mean)) {
-          layer.pool_gain = max_mean / average_mean;
-        }
-        x = copy.pool(layer, x);
-        break;
+    if (layer.kind == Kind::kPool) {
+      const double max_mean = torch::max_pool2d(x, 2, 2).mean().item<double>();
+      const double average_mean = torch::avg_pool2d(x, 2, 2).mean().item<double>();
+      // Activations are non-negative after a ReLU; a dead layer keeps gain 1.
+      if (average_mean > 0 && std::isfinite(max_mean / average_mean)) {
+        layer.pool_gain = max_mean / average_mean;
       }
     }
+    x = copy.apply(layer, x, torch::kFloat32);
   }
   return copy;
 }
@@ -316,21 +320,7 @@ std::map<std::string, torch::Tensor> FeatureExtractor::extract(
   if (converted) x = x.to(precision);
   const auto& names = layer_names();
   for (int i = 0; i <= deepest; ++i) {
-    const Layer& layer = layers_[i];
-    switch (layer.kind) {
-      case Kind::kConv: {
-        const auto& [weight, bias] =
-            converted ? layer.converted.at(precision) : std::make_pair(layer.weight, layer.bias);
-        x = torch::conv2d(x, weight, bias, /*stride=*/1, /*padding=*/1);
-        break;
-      }
-      case Kind::kRelu:
-        x = torch::relu(x);
-        break;
-      case Kind::kPool:
-        x = pool(layer, x);
-        break;
-    }
+    x = apply(layers_[i], x, precision);
     // Losses and Gram matrices stay in float32 whatever the layers compute in.
     if (wanted[i]) out.emplace(names[i], converted ? x.to(torch::kFloat32) : x);
   }

@@ -99,7 +99,9 @@ class FeatureExtractor {
       : path_(std::move(path)), device_(device) {}
 
   torch::Tensor normalise(const torch::Tensor& rgb255) const;
-  torch::Tensor pool(const Layer& layer, const torch::Tensor& x) const;
+  // One layer's forward pass, in `precision` (the layer's weights in that type).
+  torch::Tensor apply(const Layer& layer, const torch::Tensor& x,
+                      torch::ScalarType precision) const;
 
   std::string path_;
   torch::Device device_;
