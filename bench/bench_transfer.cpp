@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "nst/image_io.h"
+#include "nst/report.h"
 #include "nst/transfer.h"
 #include "nst/vgg.h"
 
@@ -126,7 +127,14 @@ int main(int argc, char** argv) {
                  "Only print the preset's objective of this image (content and style at the "
                  "last --sizes)")
       ->check(CLI::ExistingFile);
+  bool print_options = false;
+  app.add_flag("--print-options", print_options,
+               "Only print the preset's options as the report writes them (one line of JSON)");
   CLI11_PARSE(app, argc, argv);
+  if (print_options) {
+    std::printf("%s\n", nst::options_json_text(nst::StyleTransferOptions::preset(preset)).c_str());
+    return 0;
+  }
 
   torch::set_num_threads(std::max(1, threads));
   const auto device = torch::cuda::is_available() ? torch::Device(torch::kCUDA) : torch::kCPU;

@@ -1,48 +1,62 @@
 #!/usr/bin/env bash
-# Quality per second, in one run on this machine, on opencv-doc's fruits.jpg and
-# starry_night.jpg:
-#  1. seconds per iteration in fp32 and bf16 and the loss after the same number of steps
-#     (nst_bench --precisions fp32,bf16);
-#  2. time to quality: the seed objective (Gram style + content loss, seed weights and layers)
-#     of --preset seed's output after its 1000 iterations, then the wall time the candidate
-#     (by default --preset default) needs, at growing --iterations budgets, to do as well;
-#  3. each run's wall time and peak resident memory (the first budget is a plain default run).
+# Time to quality: a candidate (by default --preset default) against --preset seed, judged by
+# the seed objective of the written output (nst_bench --evaluate: content relu5_2 x1e3 + mean
+# Gram MSE over relu1_1..relu5_1 x1e-2, at the output's size), on several content/style pairs
+# of the sample images at 256 px and some of them at 512 px, each with random-weight models of
+# two seeds. Prints one table (wall time, peak memory and objective of both, and the ratios)
+# and whether every case met the targets (objective <= seed's, time <= 20 % of seed's).
 #
-#   scripts/bench_quality.sh                      # 512 px, seed 1000 iterations (~35 min here)
-#   NST_QUALITY_SIZE=256 NST_QUALITY_SEED_ITERATIONS=300 scripts/bench_quality.sh   # quicker
-#   NST_QUALITY_ARGS="--min-scale 128 --average-decay 0.99" \
-#   NST_QUALITY_BUDGETS="50 100 200" scripts/bench_quality.sh   # another candidate
+#   scripts/bench_quality.sh                                  # everything (hours on 2 cores)
+#   NST_QUALITY_ARGS="--preset default --lr 20" scripts/bench_quality.sh   # another candidate
+#   NST_QUALITY_LARGE="" NST_QUALITY_MODEL_SEEDS=0 scripts/bench_quality.sh  # 256 px, one model
+#
+# The seed preset's runs are deterministic and long (about 17 minutes at 512 px here), so their
+# results are kept in $NST_QUALITY_CACHE (default build/bench_quality_seed.tsv), keyed by the
+# model's SHA-256, the pair, the size, the seed preset's options (nst_bench --print-options),
+# the thread count and the CPU model, and reused on the same machine: trying a candidate then
+# costs only the candidate's runs. Delete the file to measure the seed preset again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/common.sh
 
 build_dir=${NST_BUILD_DIR:-build}
-size=${NST_QUALITY_SIZE:-512}
-seed_iterations=${NST_QUALITY_SEED_ITERATIONS:-1000}
+small_pairs=${NST_QUALITY_SMALL-fruits:starry_night home:baboon messi5:starry_night building:baboon}
+large_pairs=${NST_QUALITY_LARGE-fruits:starry_night home:baboon}
+model_seeds=${NST_QUALITY_MODEL_SEEDS:-0 1}
 candidate=${NST_QUALITY_ARGS:---preset default}
-budgets=${NST_QUALITY_BUDGETS:-300 500 700}
+threads=${NST_QUALITY_THREADS:-2}
+cache=${NST_QUALITY_CACHE:-$build_dir/bench_quality_seed.tsv}
 require_built "$build_dir" nst nst_bench
-bash scripts/fetch_samples.sh samples
-model=$(sample_model)
+bash scripts/fetch_samples.sh samples >/dev/null
 python=$(find_torch_python)
-content=samples/fruits.jpg
-style=samples/starry_night.jpg
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+touch "$cache"
+cpu=$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//' || echo unknown)
 
-# Runs nst with the given flags into $work/$1.png; prints "seconds peak_MB seed_objective".
-run() {
-  local name=$1
-  shift
-  local start end
+# Random-weight model of seed $1, exported once under models/.
+model_of() {
+  local path=models/vgg19_random_seed$1.pt
+  if [ ! -f "$path" ]; then
+    "$python" scripts/export_vgg19.py -o "$path" --weights random --seed "$1" >&2
+  fi
+  echo "$path"
+}
+
+# Runs nst with flags $5... on content $2, style $3 at size $4 with model $1; prints
+# "seconds peak_MB seed_objective".
+measure() {
+  local model=$1 content=samples/$2.jpg style=samples/$3.jpg size=$4
+  shift 4
+  local out=$work/out.png report=$work/report.json start end objective
+  rm -f "$out" "$report"
   start=$(date +%s.%N)
-  "$build_dir/nst" -q --model "$model" -c "$content" -s "$style" -o "$work/$name.png" \
-    --size "$size" --report "$work/$name.json" "$@"
+  "$build_dir/nst" -q --threads "$threads" --model "$model" -c "$content" -s "$style" -o "$out" \
+    --size "$size" --report "$report" "$@"
   end=$(date +%s.%N)
-  local objective
-  objective=$("$build_dir/nst_bench" --model "$model" --content "$content" --style "$style" \
-    --sizes "$size" --preset seed --evaluate "$work/$name.png")
-  "$python" - "$work/$name.json" "$start" "$end" "$objective" <<'PY'
+  objective=$("$build_dir/nst_bench" --threads "$threads" --model "$model" --content "$content" \
+    --style "$style" --sizes "$size" --preset seed --evaluate "$out")
+  "$python" - "$report" "$start" "$end" "$objective" <<'PY'
 import json, sys
 report = json.load(open(sys.argv[1]))
 seconds = float(sys.argv[3]) - float(sys.argv[2])
@@ -51,23 +65,48 @@ print(f"{seconds:.1f} {peak:.0f} {float(sys.argv[4]):.6g}")
 PY
 }
 
-echo "== fp32 against bf16, $size px, 10 steps of the default preset"
-"$build_dir/nst_bench" --model "$model" --content "$content" --style "$style" --sizes "$size" \
-  --precisions fp32,bf16
+seed_options=$("$build_dir/nst_bench" --model "$(model_of 0)" --content samples/fruits.jpg \
+  --style samples/starry_night.jpg --preset seed --print-options | sha256sum | cut -c1-16)
 
-echo "== seed preset, $size px, $seed_iterations iterations"
-read -r seed_seconds seed_peak seed_objective < <(run seed --preset seed --iterations "$seed_iterations")
-echo "seed: ${seed_seconds} s, peak ${seed_peak} MB, seed objective ${seed_objective}"
-
-echo "== candidate: $candidate"
-for budget in $budgets; do
-  # shellcheck disable=SC2086  # the candidate is a list of flags
-  read -r seconds peak objective < <(run "candidate-$budget" $candidate --iterations "$budget")
-  ratio=$(awk -v a="$seconds" -v b="$seed_seconds" 'BEGIN { printf "%.2f", a / b }')
-  echo "--iterations $budget: ${seconds} s (${ratio} of seed), peak ${peak} MB, seed objective ${objective}"
-  if awk -v a="$objective" -v b="$seed_objective" 'BEGIN { exit !(a <= b) }'; then
-    echo "reached the seed's quality in ${seconds} s: ${ratio} of the seed preset's ${seed_seconds} s (target <= 0.20)"
-    exit 0
+# The seed preset's "seconds peak objective" for model $1, pair $2:$3, size $4: from the cache,
+# or measured and added to it.
+seed_result() {
+  local model_hash key cached
+  model_hash=$(sha256sum "$1" | cut -c1-16)
+  key="$model_hash|$2:$3|$4|$seed_options|$threads|$cpu"
+  cached=$(awk -F'\t' -v k="$key" '$1 == k { print $2; exit }' "$cache")
+  if [ -n "$cached" ]; then
+    echo "$cached"
+    return 0
   fi
+  local result
+  result=$(measure "$1" "$2" "$3" "$4" --preset seed)
+  printf '%s\t%s\n' "$key" "$result" >>"$cache"
+  echo "$result"
+}
+
+echo "candidate: $candidate; $threads threads; $cpu"
+printf '%-5s %-24s %-5s | %8s %7s %11s | %8s %7s %11s | %6s %9s\n' size pair model \
+  "seed s" "MB" objective "cand. s" "MB" objective "time" objective
+all_met=yes
+for model_seed in $model_seeds; do
+  model=$(model_of "$model_seed")
+  for size in 256 512; do
+    pairs=$small_pairs
+    [ "$size" = 512 ] && pairs=$large_pairs
+    for pair in $pairs; do
+      content=${pair%%:*} style=${pair##*:}
+      read -r seed_s seed_mb seed_obj < <(seed_result "$model" "$content" "$style" "$size")
+      # shellcheck disable=SC2086  # the candidate is a list of flags
+      read -r cand_s cand_mb cand_obj < <(measure "$model" "$content" "$style" "$size" $candidate)
+      read -r time_ratio objective_ratio met < <(awk -v a="$cand_s" -v b="$seed_s" \
+        -v c="$cand_obj" -v d="$seed_obj" \
+        'BEGIN { printf "%.3f %.3f %s\n", a / b, c / d, (a <= 0.2 * b && c <= d) ? "yes" : "no" }')
+      [ "$met" = yes ] || all_met=no
+      printf '%-5s %-24s %-5s | %8.1f %7s %11.5g | %8.1f %7s %11.5g | %6s %9s %s\n' "$size" \
+        "$pair" "$model_seed" "$seed_s" "$seed_mb" "$seed_obj" "$cand_s" "$cand_mb" "$cand_obj" \
+        "$time_ratio" "$objective_ratio" "$([ "$met" = yes ] && echo met || echo "not met")"
+    done
+  done
 done
-echo "no budget reached the seed's quality; try larger NST_QUALITY_BUDGETS"
+echo "targets (objective <= seed's, time <= 0.20 of seed's) met on every case: $all_met"

@@ -11,12 +11,21 @@ torch::Tensor flatten_channels(const torch::Tensor& features) {
   return features.reshape({channels, -1});
 }
 
+// bfloat16 and half values as float32; other types as they are.
+torch::Tensor widen(const torch::Tensor& t) {
+  const auto type = t.scalar_type();
+  return type == torch::kBFloat16 || type == torch::kHalf ? t.to(torch::kFloat32) : t;
+}
+
+// Features may be bfloat16 or half: the products then run in that type (accumulating in float32
+// inside the matrix kernels, several times faster than float32 products of float32 copies), and
+// the Gram matrix, its difference from the target and the loss are float32.
 class GramStyleLoss : public torch::autograd::Function<GramStyleLoss> {
  public:
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& features,
                                const torch::Tensor& target_gram) {
     const auto flat = flatten_channels(features);
-    const auto difference = torch::mm(flat, flat.t()).div_(flat.size(1)).sub_(target_gram);
+    const auto difference = widen(torch::mm(flat, flat.t())).div_(flat.size(1)).sub_(target_gram);
     ctx->save_for_backward({features, difference});
     return difference.square().mean();
   }
@@ -30,7 +39,8 @@ class GramStyleLoss : public torch::autograd::Function<GramStyleLoss> {
     const double channels = static_cast<double>(flat.size(0));
     const double scale = 4.0 / (channels * channels * static_cast<double>(flat.size(1)));
     // Scaling the small C×C factor instead of the C×(H·W) product saves a pass over memory.
-    const auto grad = torch::mm(difference * (grad_output[0] * scale), flat);
+    const auto grad =
+        torch::mm((difference * (grad_output[0] * scale)).to(flat.scalar_type()), flat);
     return {grad.view(features.sizes()), torch::Tensor()};
   }
 };
@@ -39,11 +49,11 @@ class GramStyleLoss : public torch::autograd::Function<GramStyleLoss> {
 
 torch::Tensor gram_matrix(const torch::Tensor& features) {
   const auto flat = flatten_channels(features);
-  return torch::mm(flat, flat.t()) / flat.size(1);
+  return widen(torch::mm(flat, flat.t())) / flat.size(1);
 }
 
 torch::Tensor content_loss(const torch::Tensor& features, const torch::Tensor& target) {
-  return torch::mse_loss(features, target);
+  return torch::mse_loss(widen(features), widen(target));
 }
 
 torch::Tensor style_loss(const torch::Tensor& gram, const torch::Tensor& target_gram) {
@@ -90,7 +100,8 @@ torch::Tensor gaussian_statistics(const torch::Tensor& features) {
 }
 
 torch::Tensor w2_style_loss(const torch::Tensor& features, const torch::Tensor& target) {
-  const auto flat = flatten_channels(features);
+  // The covariance's square root needs float32's precision.
+  const auto flat = widen(flatten_channels(features));
   const int64_t channels = flat.size(0);
   const auto mean = flat.mean(1);
   const auto centred = flat - mean.unsqueeze(1);

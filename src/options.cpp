@@ -39,6 +39,22 @@ const char* to_string(Upsample upsample) {
   return upsample == Upsample::kResidual ? "residual" : "image";
 }
 
+const char* to_string(LrSchedule schedule) {
+  return schedule == LrSchedule::kCosine ? "cosine" : "constant";
+}
+
+const char* to_string(ScaleMoments moments) {
+  switch (moments) {
+    case ScaleMoments::kReset:
+      return "reset";
+    case ScaleMoments::kRescale:
+      return "rescale";
+    case ScaleMoments::kCarry:
+      return "carry";
+  }
+  return "?";
+}
+
 const char* to_string(Pooling pooling) {
   return pooling == Pooling::kAverage ? "avg" : "max";
 }
@@ -97,7 +113,8 @@ Precision parse_precision(const std::string& name) {
 
 StyleTransferOptions StyleTransferOptions::preset(const std::string& name) {
   // The best seed-objective quality per second measured (README, "Presets"): the seed's
-  // objective, Adam with a shorter memory and larger steps, 300 steps, bfloat16 where native.
+  // objective, Adam with a shorter memory and larger steps decaying along a cosine, 300 steps,
+  // bfloat16 where native.
   if (name == "default") return StyleTransferOptions();
   if (name == "seed") {
     // The seed tutorial (Keras VGG19 block5_conv2 / blockN_conv1 are relu5_2 / reluN_1).
@@ -110,6 +127,7 @@ StyleTransferOptions StyleTransferOptions::preset(const std::string& name) {
         .style_weight(1e-2)
         .iterations(1000)
         .learning_rate(5.0)
+        .lr_schedule(LrSchedule::kConstant)
         .beta1(0.99)
         .beta2(0.999)
         .epsilon(0.1)
@@ -122,6 +140,8 @@ StyleTransferOptions StyleTransferOptions::preset(const std::string& name) {
         .size(256)
         .content_layers({"relu4_2"})
         .style_layers({"relu1_1", "relu2_1", "relu3_1", "relu4_1"})
+        .learning_rate(10.0)
+        .lr_schedule(LrSchedule::kConstant)
         .iterations(30);
   }
   std::string known;
@@ -136,12 +156,12 @@ const std::vector<std::string>& StyleTransferOptions::preset_names() {
 
 std::string StyleTransferOptions::describe_presets() {
   return "  default: the seed's objective (content relu5_2, style relu1_1..relu5_1 1/5 each,\n"
-         "           weights 1e3/1e-2), Adam lr 10, beta1 0.9, beta2 0.999, eps 0.1,\n"
-         "           300 iterations, precision auto, size 512\n"
-         "  seed:    the seed tutorial: as default, but Adam lr 5, beta1 0.99, 1000 iterations,\n"
-         "           precision fp32\n"
-         "  fast:    a preview in a few seconds on a CPU: as default, but content relu4_2,\n"
-         "           style relu1_1..relu4_1 (1/4 each), 30 iterations, size 256\n";
+         "           weights 1e3/1e-2), Adam lr 20 down to 0.5 along a cosine, beta1 0.9,\n"
+         "           beta2 0.999, eps 0.1, 300 iterations, precision auto, size 512\n"
+         "  seed:    the seed tutorial: as default, but Adam lr 5 constant, beta1 0.99,\n"
+         "           1000 iterations, precision fp32\n"
+         "  fast:    a preview in a few seconds on a CPU: as default, but Adam lr 10 constant,\n"
+         "           content relu4_2, style relu1_1..relu4_1 (1/4 each), 30 iterations, size 256\n";
 }
 
 void StyleTransferOptions::validate() const {
@@ -162,6 +182,9 @@ void StyleTransferOptions::validate() const {
   if (iterations_ < 1) invalid("iterations must be at least 1");
   if (!std::isfinite(learning_rate_) || learning_rate_ <= 0) {
     invalid("the learning rate must be a finite number > 0");
+  }
+  if (!std::isfinite(final_learning_rate_) || final_learning_rate_ < 0) {
+    invalid("the final learning rate must be a finite number >= 0");
   }
   if (!(beta1_ >= 0 && beta1_ < 1) || !(beta2_ >= 0 && beta2_ < 1)) {
     invalid("Adam's betas must lie in [0, 1)");

@@ -22,6 +22,8 @@ json options_json(const StyleTransferOptions& o) {
           {"iterations", o.iterations()},
           {"learning_rate", o.learning_rate()},
           {"beta1", o.beta1()},
+          {"lr_schedule", to_string(o.lr_schedule())},
+          {"final_learning_rate", o.final_learning_rate()},
           {"beta2", o.beta2()},
           {"epsilon", o.epsilon()},
           {"seed", o.seed()},
@@ -35,6 +37,7 @@ json options_json(const StyleTransferOptions& o) {
           {"style_loss", to_string(o.style_loss())},
           {"pooling", to_string(o.pooling())},
           {"upsample", to_string(o.upsample())},
+          {"scale_moments", to_string(o.scale_moments())},
           {"optimizer", to_string(o.optimizer())},
           {"preserve_colors", to_string(o.preserve_colours())}};
 }
@@ -92,6 +95,10 @@ json job_json(const JobResult& r, uint64_t seed) {
 }
 
 }  // namespace
+
+std::string options_json_text(const StyleTransferOptions& options) {
+  return options_json(options).dump();
+}
 
 std::string report_json(const RunInfo& run, const std::vector<JobResult>& jobs) {
   std::map<std::string, int> counts;

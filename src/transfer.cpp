@@ -9,6 +9,7 @@
 #include "nst/error.h"
 #include "nst/image_io.h"
 #include "nst/losses.h"
+#include "nst/optimizers.h"
 
 namespace nst {
 namespace {
@@ -35,41 +36,6 @@ std::pair<int64_t, int64_t> fit(const torch::Tensor& image, int64_t side) {
   return {size.height, size.width};
 }
 
-// torch.optim.Adam (no weight decay, no AMSGrad) written out, so that its moment estimates can
-// follow the image from one scale to the next instead of starting again from zero.
-class Adam {
- public:
-  Adam(const StyleTransferOptions& options, const torch::Tensor& like)
-      : options_(options), m_(torch::zeros_like(like)), v_(torch::zeros_like(like)) {}
-
-  void step(torch::Tensor& image, const torch::Tensor& gradient) {
-    ++steps_;
-    const double beta1 = options_.beta1(), beta2 = options_.beta2();
-    m_.mul_(beta1).add_(gradient, 1.0 - beta1);
-    v_.mul_(beta2).addcmul_(gradient, gradient, 1.0 - beta2);
-    const double correction1 = 1.0 - std::pow(beta1, static_cast<double>(steps_));
-    const double correction2 = 1.0 - std::pow(beta2, static_cast<double>(steps_));
-    const auto denominator = (v_.sqrt() / std::sqrt(correction2)).add_(options_.epsilon());
-    image.addcdiv_(m_, denominator, -options_.learning_rate() / correction1);
-  }
-
-  // Bilinear keeps the second moment non-negative where bicubic could overshoot below zero.
-  void resize(int64_t height, int64_t width) {
-    const auto options = F::InterpolateFuncOptions()
-                             .size(std::vector<int64_t>{height, width})
-                             .mode(torch::kBilinear)
-                             .align_corners(false);
-    m_ = F::interpolate(m_, options);
-    v_ = F::interpolate(v_, options).clamp_min_(0.0);
-  }
-
- private:
-  const StyleTransferOptions& options_;
-  torch::Tensor m_;
-  torch::Tensor v_;
-  int64_t steps_ = 0;
-};
-
 // Bias-corrected exponential moving average of the image.
 class MovingAverage {
  public:
@@ -89,42 +55,6 @@ class MovingAverage {
   torch::Tensor average_;
   double correction_ = 0;
 };
-
-// Curvature pairs L-BFGS remembers, as neural-style.
-constexpr int64_t kLbfgsHistory = 100;
-
-// Thrown from inside L-BFGS's closure to stop it when the progress callback says so.
-struct StopRequested {};
-
-// neural-style's L-BFGS: history 100, no line search, tolerances off so that it runs exactly
-// `evaluations` function evaluations, which count as iterations like Adam's steps. The image
-// is not clamped between evaluations (L-BFGS's curvature pairs would no longer hold); the
-// result is clamped when it is kept.
-template <typename Measure, typename Report>
-void run_lbfgs(torch::Tensor& image, int64_t evaluations, double learning_rate,
-               const Measure& measure, const Report& report, MovingAverage& average) {
-  torch::optim::LBFGS lbfgs({image}, torch::optim::LBFGSOptions(learning_rate)
-                                         .max_iter(evaluations)
-                                         .max_eval(evaluations)
-                                         .tolerance_grad(-1)
-                                         .tolerance_change(-1)
-                                         .history_size(kLbfgsHistory));
-  try {
-    lbfgs.step([&] {
-      ProgressEvent event;
-      const auto gradient = measure(event);
-      image.mutable_grad() = gradient;
-      if (average.enabled()) {
-        torch::NoGradGuard no_grad;
-        average.add(image.clamp(0.0, 255.0));
-      }
-      if (!report(event)) throw StopRequested{};
-      return torch::tensor(event.loss, image.options());
-    });
-  } catch (const StopRequested&) {
-    // the best image so far is kept by `measure`
-  }
-}
 
 }  // namespace
 
@@ -304,132 +234,155 @@ torch::Tensor StyleTransfer::starting_image(const torch::Tensor& content,
   return content.clone();
 }
 
+// One scale of the optimisation: its size, targets, the image being optimised and what the
+// scale keeps of it (the lowest-loss image, or the moving average).
+struct StyleTransfer::Scale {
+  size_t index = 0;
+  int64_t height = 0;
+  int64_t width = 0;
+  torch::Tensor content;  // the content at this scale
+  std::map<std::string, torch::Tensor> content_targets;
+  const std::map<std::string, torch::Tensor>* style_targets = nullptr;
+  torch::Tensor image;  // the leaf the optimiser changes
+  torch::Tensor best;   // the image the lowest loss was measured on
+  MovingAverage average;
+  torch::Tensor result;  // set by end_scale: the average, or the best image, clamped
+  ScaleOutcome outcome;
+
+  explicit Scale(double decay) : average(decay) {}
+};
+
+StyleTransfer::Scale StyleTransfer::begin_scale(size_t index, const torch::Tensor& full,
+                                                const StyleTargets& style, const Scale* previous,
+                                                const torch::Tensor& init) const {
+  const auto sides = options_.scale_sides();
+  // Scales are fractions of the image as given, so an image of another size than `size` is
+  // still painted at its own size.
+  const int64_t full_side = std::max(full.size(2), full.size(3));
+  const auto [height, width] = index + 1 == sides.size()
+                                   ? std::pair<int64_t, int64_t>{full.size(2), full.size(3)}
+                                   : fit(full, std::lround(static_cast<double>(full_side) *
+                                                           static_cast<double>(sides[index]) /
+                                                           static_cast<double>(options_.size())));
+  Scale scale(options_.average_decay());
+  scale.index = index;
+  scale.height = height;
+  scale.width = width;
+  scale.content = resize_image(full, height, width);
+  {
+    torch::NoGradGuard no_grad;
+    scale.content_targets =
+        extractor_.extract(scale.content, options_.content_layers(), layer_type_);
+  }
+  scale.style_targets = &style.scales[index];
+  if (previous == nullptr) {
+    scale.image = starting_image(scale.content, init);
+  } else if (options_.upsample() == Upsample::kResidual) {
+    scale.image =
+        (scale.content + resize_image(previous->result - previous->content, height, width))
+            .clamp(0, 255);
+  } else {
+    scale.image = resize_image(previous->result, height, width).contiguous();
+  }
+  // L-BFGS flattens the image's gradient as a view, which needs contiguous memory.
+  scale.image = scale.image.contiguous();
+  scale.image.set_requires_grad(true);
+  scale.best = scale.image.detach().clone();
+  scale.outcome = {width, height, 0, std::numeric_limits<double>::infinity(), 0, 0};
+  return scale;
+}
+
+torch::Tensor StyleTransfer::measure(Scale& scale, ProgressEvent& event) const {
+  const auto features = extractor_.extract(scale.image, all_layers_, layer_type_,
+                                           FeatureExtractor::Output::kLayerType);
+  const Losses loss = losses(scale.image, features, scale.content_targets, *scale.style_targets);
+  auto gradient = torch::autograd::grad({loss.total}, {scale.image})[0];
+  event.loss = loss.total.item<double>();
+  event.content_loss = loss.content.item<double>();
+  event.style_loss = loss.style.item<double>();
+  if (!std::isfinite(event.loss)) {
+    throw Error(ErrorCode::kNumerical,
+                "the loss became " + std::to_string(event.loss) + " at iteration " +
+                    std::to_string(event.iteration) + " (scale " + std::to_string(scale.index + 1) +
+                    " of " + std::to_string(event.scales) + ", " + std::to_string(scale.width) +
+                    "x" + std::to_string(scale.height) + "); try a lower learning rate or weights");
+  }
+  torch::NoGradGuard no_grad;
+  if (event.loss < scale.outcome.loss) {
+    scale.best.copy_(scale.image);
+    scale.outcome.loss = event.loss;
+    scale.outcome.content_loss = event.content_loss;
+    scale.outcome.style_loss = event.style_loss;
+  }
+  ++scale.outcome.iterations;
+  event.best_loss = scale.outcome.loss;
+  return gradient;
+}
+
+void StyleTransfer::end_scale(Scale& scale) const {
+  torch::NoGradGuard no_grad;
+  if (scale.average.empty()) {
+    // L-BFGS does not keep its pixels in range as it goes.
+    scale.result = scale.best.clamp(0.0, 255.0);
+    return;
+  }
+  scale.result = scale.average.value();
+  const Losses loss =
+      losses(scale.result, extractor_.extract(scale.result, all_layers_, layer_type_),
+             scale.content_targets, *scale.style_targets);
+  scale.outcome.loss = loss.total.item<double>();
+  scale.outcome.content_loss = loss.content.item<double>();
+  scale.outcome.style_loss = loss.style.item<double>();
+}
+
 TransferResult StyleTransfer::run(const torch::Tensor& content_rgb255, const StyleTargets& style,
                                   const ProgressCallback& progress,
                                   const torch::Tensor& init_rgb255) const {
   const auto start = Clock::now();
   torch::manual_seed(options_.seed());
   const auto full = content_rgb255.to(extractor_.device(), torch::kFloat32);
-  const auto sides = options_.scale_sides();
-  TORCH_CHECK(style.scales.size() == sides.size(),
-              "style targets were computed for other options (", style.scales.size(),
-              " scales, expected ", sides.size(), ")");
+  const size_t scales = options_.scale_sides().size();
+  TORCH_CHECK(style.scales.size() == scales, "style targets were computed for other options (",
+              style.scales.size(), " scales, expected ", scales, ")");
   const int64_t total = options_.total_iterations();
-  const double decay = options_.average_decay();
+  const auto optimizer = make_optimizer(options_);
 
   TransferResult result;
-  torch::Tensor previous;          // the last scale's result
-  torch::Tensor previous_content;  // the content at the last scale's size
-  std::unique_ptr<Adam> adam;
+  std::unique_ptr<Scale> previous;
   int64_t iteration = 0;
-  // Scales are fractions of the image as given, so an image of another size than `size` is
-  // still painted at its own size.
-  const int64_t full_side = std::max(full.size(2), full.size(3));
-  for (size_t scale = 0; scale < sides.size() && !result.cancelled; ++scale) {
-    const auto [height, width] = scale + 1 == sides.size()
-                                     ? std::pair<int64_t, int64_t>{full.size(2), full.size(3)}
-                                     : fit(full, std::lround(static_cast<double>(full_side) *
-                                                             static_cast<double>(sides[scale]) /
-                                                             static_cast<double>(options_.size())));
-    const auto content = resize_image(full, height, width);
-    std::map<std::string, torch::Tensor> content_targets;
-    {
-      torch::NoGradGuard no_grad;
-      content_targets = extractor_.extract(content, options_.content_layers(), layer_type_);
-    }
-    torch::Tensor image;
-    if (scale == 0) {
-      image = starting_image(content, init_rgb255);
-    } else if (options_.upsample() == Upsample::kResidual) {
-      image = (content + resize_image(previous - previous_content, height, width)).clamp(0, 255);
-    } else {
-      image = resize_image(previous, height, width).contiguous();
-    }
-    image.set_requires_grad(true);
-    previous_content = content;
-    if (adam) {
-      adam->resize(height, width);
-    } else {
-      adam = std::make_unique<Adam>(options_, image);
-    }
-    MovingAverage average(decay);
-    ScaleOutcome outcome{width, height, 0, std::numeric_limits<double>::infinity(), 0, 0};
-    torch::Tensor best = image.detach().clone();
-
-    // Measures the loss of `image` and its gradient, and keeps the image if it is the best yet.
-    const auto measure = [&](ProgressEvent& event) {
-      const auto features = extractor_.extract(image, all_layers_, layer_type_);
-      const Losses loss = losses(image, features, content_targets, style.scales[scale]);
-      auto gradient = torch::autograd::grad({loss.total}, {image})[0];
+  for (size_t index = 0; index < scales && !result.cancelled; ++index) {
+    auto scale =
+        std::make_unique<Scale>(begin_scale(index, full, style, previous.get(), init_rgb255));
+    optimizer->begin_scale(scale->image, previous ? previous->height * previous->width : int64_t{0},
+                           options_.iterations_at(index));
+    for (int64_t step = 1; step <= options_.iterations_at(index); ++step) {
+      ProgressEvent event;
       event.iteration = ++iteration;
       event.iterations = total;
-      event.scale = scale;
-      event.scales = sides.size();
-      event.loss = loss.total.item<double>();
-      event.content_loss = loss.content.item<double>();
-      event.style_loss = loss.style.item<double>();
-      if (!std::isfinite(event.loss)) {
-        throw Error(ErrorCode::kNumerical,
-                    "the loss became " + std::to_string(event.loss) + " at iteration " +
-                        std::to_string(iteration) + " (scale " + std::to_string(scale + 1) +
-                        " of " + std::to_string(sides.size()) + ", " + std::to_string(width) + "x" +
-                        std::to_string(height) + "); try a lower learning rate or weights");
+      event.scale = index;
+      event.scales = scales;
+      // The loss is measured on the image before the step: `measure` keeps that one.
+      optimizer->step(scale->image, [&] { return measure(*scale, event); });
+      if (scale->average.enabled()) {
+        torch::NoGradGuard no_grad;
+        scale->average.add(optimizer->keeps_pixels_in_range() ? scale->image
+                                                              : scale->image.clamp(0.0, 255.0));
       }
-      torch::NoGradGuard no_grad;
-      if (event.loss < outcome.loss) {
-        best.copy_(image);
-        outcome.loss = event.loss;
-        outcome.content_loss = event.content_loss;
-        outcome.style_loss = event.style_loss;
-      }
-      ++outcome.iterations;
-      event.best_loss = outcome.loss;
-      return gradient;
-    };
-    // Reports a step; false when the callback asks to stop.
-    const auto report = [&](ProgressEvent& event) {
-      event.image = image.detach();
+      event.image = scale->image.detach();
       event.elapsed_seconds = std::chrono::duration<double>(Clock::now() - start).count();
       if (progress && !progress(event)) {
         result.cancelled = iteration < total;
-        return false;
-      }
-      return true;
-    };
-
-    if (options_.optimizer() == Optimizer::kLbfgs) {
-      run_lbfgs(image, options_.iterations_at(scale), options_.learning_rate(), measure, report,
-                average);
-    } else {
-      for (int64_t step = 1; step <= options_.iterations_at(scale); ++step) {
-        ProgressEvent event;
-        const auto gradient = measure(event);
-        torch::NoGradGuard no_grad;
-        // The loss was measured on the image before this step: `measure` kept that one.
-        adam->step(image, gradient);
-        image.clamp_(0.0, 255.0);
-        if (decay > 0) average.add(image);
-        if (!report(event)) break;
+        break;
       }
     }
-
-    if (decay > 0 && !average.empty()) {
-      torch::NoGradGuard no_grad;
-      previous = average.value();
-      const Losses loss = losses(previous, extractor_.extract(previous, all_layers_, layer_type_),
-                                 content_targets, style.scales[scale]);
-      outcome.loss = loss.total.item<double>();
-      outcome.content_loss = loss.content.item<double>();
-      outcome.style_loss = loss.style.item<double>();
-    } else {
-      previous = best.clamp(0.0, 255.0);  // L-BFGS does not clamp as it goes
-    }
+    end_scale(*scale);
     result.iterations = iteration;
-    result.scales.push_back(outcome);
+    result.scales.push_back(scale->outcome);
+    previous = std::move(scale);
   }
 
   // Cut short at a coarse scale, the result is still delivered at the size asked for.
-  auto image = resize_image(previous, full.size(2), full.size(3)).clamp(0.0, 255.0);
+  auto image = resize_image(previous->result, full.size(2), full.size(3)).clamp(0.0, 255.0);
   if (options_.preserve_colours() == PreserveColours::kLuminance) {
     image = keep_content_colours(image, full);
   }

@@ -301,9 +301,10 @@ bool FeatureExtractor::supports(torch::ScalarType precision) const {
 
 std::map<std::string, torch::Tensor> FeatureExtractor::extract(
     const torch::Tensor& rgb255, const std::vector<std::string>& layers,
-    torch::ScalarType precision) const {
+    torch::ScalarType precision, Output output) const {
   TORCH_CHECK(supports(precision), "extract(): ", precision, " is not supported on ", device_);
   const bool converted = precision != torch::kFloat32;
+  const bool to_float32 = converted && output == Output::kFloat32;
   std::vector<bool> wanted(layers_.size(), false);
   for (const auto& name : layers) {
     const int index = layer_index(name);
@@ -321,8 +322,7 @@ std::map<std::string, torch::Tensor> FeatureExtractor::extract(
   const auto& names = layer_names();
   for (int i = 0; i <= deepest; ++i) {
     x = apply(layers_[i], x, precision);
-    // Losses and Gram matrices stay in float32 whatever the layers compute in.
-    if (wanted[i]) out.emplace(names[i], converted ? x.to(torch::kFloat32) : x);
+    if (wanted[i]) out.emplace(names[i], to_float32 ? x.to(torch::kFloat32) : x);
   }
   return out;
 }

@@ -145,6 +145,28 @@ TEST_F(Cli, PreservesColoursEitherWay) {
   EXPECT_NE(nst(arguments((out_ / "x.png").string(), "--preserve-colors sepia")).exit_code, 0);
 }
 
+TEST_F(Cli, LearningRateScheduleAndScaleMomentsAreOptionsAndAreReported) {
+  const std::string plain = (out_ / "constant.png").string();
+  ASSERT_EQ(nst(arguments(plain)).exit_code, 0);
+  const std::string cosine = (out_ / "cosine.png").string();
+  const std::string report = (out_ / "cosine.json").string();
+  const auto result = nst(arguments(cosine,
+                                    "--lr-schedule cosine --lr-final 0.25 "
+                                    "--scale-moments rescale --report " +
+                                        shell_quote(report)));
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(test::read_bytes(cosine), test::read_bytes(plain));
+  const std::string json = test::read_bytes(report);
+  EXPECT_NE(json.find("\"lr_schedule\": \"cosine\""), std::string::npos) << json;
+  EXPECT_NE(json.find("\"final_learning_rate\": 0.25"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"scale_moments\": \"rescale\""), std::string::npos) << json;
+  for (const char* bad : {"--lr-schedule linear", "--lr-final -1", "--scale-moments keep"}) {
+    const auto refused = nst(arguments((out_ / "x.png").string(), bad));
+    EXPECT_NE(refused.exit_code, 0) << bad;
+    EXPECT_FALSE(fs::exists(out_ / "x.png")) << bad;
+  }
+}
+
 TEST_F(Cli, AveragePoolingChangesTheOutputAndIsReported) {
   const std::string plain = (out_ / "max.png").string();
   ASSERT_EQ(nst(arguments(plain)).exit_code, 0);

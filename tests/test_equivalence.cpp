@@ -68,8 +68,10 @@ class Equivalence : public testing::Test {
         " --content-weight " + number(o.content_weight()) + " --style-weight " +
         number(o.style_weight()) + " --lr " + number(o.learning_rate()) + " --beta1 " +
         number(o.beta1()) + " --beta2 " + number(o.beta2()) + " --eps " + number(o.epsilon()) +
-        " --iterations " + std::to_string(o.iterations()) + " --output " +
-        test::shell_quote(output);
+        " --iterations " + std::to_string(o.iterations()) +
+        (o.lr_schedule() == LrSchedule::kCosine ? " --lr-final " + number(o.final_learning_rate())
+                                                : std::string()) +
+        " --output " + test::shell_quote(output);
     const auto result = test::run_command(command);
     EXPECT_EQ(result.exit_code, 0) << command << "\n" << result.output;
     std::vector<double> losses;
@@ -78,14 +80,15 @@ class Equivalence : public testing::Test {
     return losses;
   }
 
-  void expect_same_losses(const StyleTransferOptions& o) const {
+  void expect_same_losses(const StyleTransferOptions& o,
+                          double tolerance = kRelativeTolerance) const {
     ASSERT_TRUE(o.style_layer_weights().empty()) << "the reference weights layers 1/n";
     const auto expected = reference_losses(o);
     const auto actual = engine_losses(o);
     ASSERT_EQ(expected.size(), static_cast<size_t>(kIterations));
     ASSERT_EQ(actual.size(), static_cast<size_t>(kIterations));
     for (size_t i = 0; i < expected.size(); ++i) {
-      EXPECT_NEAR(actual[i], expected[i], kRelativeTolerance * std::abs(expected[i]))
+      EXPECT_NEAR(actual[i], expected[i], tolerance * std::abs(expected[i]))
           << "iteration " << i + 1 << ": engine " << actual[i] << ", reference " << expected[i];
     }
     // The runs must have moved, or equal losses would say little about the optimiser.
@@ -111,8 +114,13 @@ TEST_F(Equivalence, DefaultPresetMatchesThePyTorchReference) {
                      .precision(Precision::kFloat32);
   ASSERT_EQ(o.content_layers(), std::vector<std::string>{"relu5_2"});
   ASSERT_EQ(o.beta1(), 0.9);
-  ASSERT_EQ(o.learning_rate(), 10.0);
-  expect_same_losses(o);
+  ASSERT_EQ(o.learning_rate(), 20.0);
+  ASSERT_EQ(o.lr_schedule(), LrSchedule::kCosine);
+  // Its steps of 20 pixel units drive many pixels into the clamp at 0 or 255, where a float
+  // rounding difference between the two processes decides whether a pixel clamps: the runs
+  // drift apart by about 1e-4 after 7 steps (5e-4 after 10 on one 2-core EPYC, with the
+  // earlier default's lr 10 too), while the seed preset's smaller steps stay within 1e-5.
+  expect_same_losses(o, 2e-3);
 }
 
 TEST_F(Equivalence, SeveralContentLayersMatchThePyTorchReference) {

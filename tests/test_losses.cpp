@@ -120,6 +120,36 @@ TEST(GramStyleLoss, MatchesForNonContiguousFeatures) {
                              [](const torch::Tensor& t) { return t.transpose(2, 3); });
 }
 
+TEST(GramStyleLoss, Bfloat16FeaturesGiveAFloat32LossAndABfloat16GradientCloseToFloat32s) {
+  torch::manual_seed(10);
+  // Non-negative like ReLU outputs, and large enough that the products round in bfloat16.
+  const auto features = torch::rand({1, 16, 24, 20}) * 30;
+  const auto target = gram_matrix(torch::rand({1, 16, 20, 20}) * 25);
+
+  const auto wide = features.clone().set_requires_grad(true);
+  const auto wide_loss = gram_style_loss(wide, target);
+  wide_loss.backward();
+
+  const auto narrow = features.to(torch::kBFloat16).set_requires_grad(true);
+  const auto narrow_loss = gram_style_loss(narrow, target);
+  narrow_loss.backward();
+
+  EXPECT_EQ(narrow_loss.scalar_type(), torch::kFloat32);
+  EXPECT_EQ(narrow.grad().scalar_type(), torch::kBFloat16);
+  EXPECT_NEAR(narrow_loss.item<double>(), wide_loss.item<double>(),
+              0.01 * wide_loss.item<double>());
+  const auto difference = (narrow.grad().to(torch::kFloat32) - wide.grad()).norm();
+  EXPECT_LT(difference.item<double>(), 0.02 * wide.grad().norm().item<double>());
+}
+
+TEST(GramMatrix, OfBfloat16FeaturesIsFloat32) {
+  const auto features = torch::ones({1, 2, 3, 3}, torch::kBFloat16);
+  const auto gram = gram_matrix(features);
+  EXPECT_EQ(gram.scalar_type(), torch::kFloat32);
+  EXPECT_TRUE(torch::allclose(gram, torch::ones({2, 2})));
+  EXPECT_EQ(content_loss(features, torch::zeros({1, 2, 3, 3})).scalar_type(), torch::kFloat32);
+}
+
 TEST(GramStyleLoss, IsZeroWithZeroGradientAtTheTarget) {
   torch::manual_seed(9);
   const auto features = torch::randn({1, 4, 3, 3}, torch::kFloat64).set_requires_grad(true);

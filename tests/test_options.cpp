@@ -24,6 +24,7 @@ TEST(Presets, SeedMatchesTheSeedTutorial) {
   EXPECT_EQ(o.iterations(), 1000);
   EXPECT_EQ(o.size(), 512);
   EXPECT_DOUBLE_EQ(o.learning_rate(), 5.0);
+  EXPECT_EQ(o.lr_schedule(), LrSchedule::kConstant);
   EXPECT_DOUBLE_EQ(o.beta1(), 0.99);
   EXPECT_DOUBLE_EQ(o.beta2(), 0.999);
   EXPECT_DOUBLE_EQ(o.epsilon(), 0.1);
@@ -47,7 +48,10 @@ TEST(Presets, DefaultIsTheDefaultConstructedOptions) {
   EXPECT_EQ(o.size(), 512);
   EXPECT_EQ(o.style_size(), 0);
   EXPECT_DOUBLE_EQ(o.epsilon(), 0.1);
-  EXPECT_DOUBLE_EQ(o.learning_rate(), 10.0);
+  EXPECT_DOUBLE_EQ(o.learning_rate(), 20.0);
+  EXPECT_EQ(o.lr_schedule(), LrSchedule::kCosine);
+  EXPECT_DOUBLE_EQ(o.final_learning_rate(), 0.5);
+  EXPECT_EQ(o.scale_moments(), ScaleMoments::kReset);
   EXPECT_DOUBLE_EQ(o.beta1(), 0.9);
   EXPECT_DOUBLE_EQ(o.beta2(), 0.999);
   EXPECT_EQ(o.precision(), Precision::kAuto);
@@ -63,6 +67,8 @@ TEST(Presets, FastIsASmallShortRunWithoutTheFifthBlock) {
   EXPECT_LE(o.iterations(), 50);
   EXPECT_EQ(o.style_layers(), (Strings{"relu1_1", "relu2_1", "relu3_1", "relu4_1"}));
   EXPECT_EQ(o.content_layers(), Strings{"relu4_2"});
+  EXPECT_DOUBLE_EQ(o.learning_rate(), 10.0);
+  EXPECT_EQ(o.lr_schedule(), LrSchedule::kConstant);
   EXPECT_NO_THROW(o.validate());
 }
 
@@ -76,6 +82,14 @@ TEST(Options, PoolingAndUpsampleHaveNamesForReports) {
   EXPECT_STREQ(to_string(Upsample::kImage), "image");
   EXPECT_STREQ(to_string(Upsample::kResidual), "residual");
   EXPECT_EQ(StyleTransferOptions::preset("seed").pooling(), Pooling::kMax);
+}
+
+TEST(Options, ScheduleAndScaleMomentsHaveNamesForReports) {
+  EXPECT_STREQ(to_string(LrSchedule::kConstant), "constant");
+  EXPECT_STREQ(to_string(LrSchedule::kCosine), "cosine");
+  EXPECT_STREQ(to_string(ScaleMoments::kReset), "reset");
+  EXPECT_STREQ(to_string(ScaleMoments::kRescale), "rescale");
+  EXPECT_STREQ(to_string(ScaleMoments::kCarry), "carry");
 }
 
 TEST(Presets, UnknownNameThrowsInvalidOptions) {
@@ -171,6 +185,10 @@ INSTANTIATE_TEST_SUITE_P(
                     },
                     "block1_conv1"},
         InvalidCase{"NoContentLayers", [] { return O().content_layers({}); }, nullptr},
+        InvalidCase{"NegativeFinalLearningRate", [] { return O().final_learning_rate(-1); },
+                    "final learning rate"},
+        InvalidCase{"NanFinalLearningRate", [] { return O().final_learning_rate(kNaN); },
+                    "final learning rate"},
         InvalidCase{"NoStyleLayers", [] { return O().style_layers({}); }, nullptr},
         InvalidCase{"TooFewLayerWeights",
                     [] {

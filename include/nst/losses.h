@@ -5,10 +5,11 @@
 namespace nst {
 
 /// Gram matrix of a feature map: G = F·Fᵀ / (H·W), with F the [C, H·W] view of a
-/// [1, C, H, W] (or [C, H, W]) tensor. Returns [C, C].
+/// [1, C, H, W] (or [C, H, W]) tensor. Returns [C, C]; bfloat16 and half features give a
+/// float32 matrix (the product accumulates in float32).
 torch::Tensor gram_matrix(const torch::Tensor& features);
 
-/// Content loss: mean((F − P)²) over all elements.
+/// Content loss: mean((F − P)²) over all elements, in float32 for bfloat16 or half inputs.
 torch::Tensor content_loss(const torch::Tensor& features, const torch::Tensor& target);
 
 /// Style loss of one layer from Gram matrices: mean((G − A)²).
@@ -21,6 +22,8 @@ torch::Tensor total_variation_loss(const torch::Tensor& image);
 /// mean((gram_matrix(features) − target_gram)²) as one autograd node. Same value and gradient as
 /// `style_loss(gram_matrix(features), target_gram)`, but its backward is a single matrix product
 /// (∂L/∂F = 4·(G − A)·F / (C²·H·W), using G's symmetry) where autograd's generic one needs two.
+/// bfloat16 or half features keep their type through both products (the loss and `target_gram`
+/// are float32), so no float32 copy of a full-size feature map is made.
 torch::Tensor gram_style_loss(const torch::Tensor& features, const torch::Tensor& target_gram);
 
 /// Square root of a symmetric positive semi-definite [C, C] matrix by `iterations` coupled

@@ -49,6 +49,27 @@ enum class Upsample {
 /// "image" or "residual".
 const char* to_string(Upsample upsample);
 
+/// How Adam's learning rate changes over the steps of each scale.
+enum class LrSchedule {
+  kConstant,  ///< `learning_rate` throughout
+  kCosine,    ///< half a cosine from `learning_rate` at the first step to `final_learning_rate`
+              ///< at the last
+};
+
+/// "constant" or "cosine".
+const char* to_string(LrSchedule schedule);
+
+/// What Adam's moment estimates do when a scale ends and the next, larger one begins.
+enum class ScaleMoments {
+  kReset,    ///< start again from zero, as a new Adam would
+  kRescale,  ///< resized to the new scale and multiplied by the ratio of pixel counts (the
+             ///< first moment) or its square (the second), as the per-pixel gradients shrink
+  kCarry,    ///< resized to the new scale, values kept
+};
+
+/// "reset", "rescale" or "carry".
+const char* to_string(ScaleMoments moments);
+
 /// How VGG's pooling layers downsample.
 enum class Pooling {
   kMax,      ///< max pooling, as the network was trained
@@ -105,8 +126,16 @@ struct StyleTransferOptions {
   TORCH_ARG(double, style_weight) = 1e-2;
   /// Number of Adam steps (per scale). Default 300.
   TORCH_ARG(int64_t, iterations) = 300;
-  /// Adam learning rate, in pixel units (0..255). Default 10.
-  TORCH_ARG(double, learning_rate) = 10.0;
+  /// Adam learning rate (at each scale's first step with the cosine schedule), in pixel units
+  /// (0..255). Default 20.
+  TORCH_ARG(double, learning_rate) = 20.0;
+  /// How the learning rate changes over each scale's steps. Default cosine: large steps while
+  /// the picture forms, small ones to settle (measured better than any constant rate at the
+  /// same number of steps; see the README's "Presets").
+  TORCH_ARG(LrSchedule, lr_schedule) = LrSchedule::kCosine;
+  /// Adam's learning rate at the last step of each scale with the cosine schedule, in pixel
+  /// units. Default 0.5.
+  TORCH_ARG(double, final_learning_rate) = 0.5;
   /// Adam's decay of the first-moment estimate. Default 0.9: with the seed's 0.99 the
   /// momentum lags a hundred steps behind, and short runs end worse (see the README).
   TORCH_ARG(double, beta1) = 0.9;
@@ -144,6 +173,8 @@ struct StyleTransferOptions {
   TORCH_ARG(StyleLoss, style_loss) = StyleLoss::kGram;
   /// What each scale after the first starts from.
   TORCH_ARG(Upsample, upsample) = Upsample::kImage;
+  /// What Adam's moment estimates do at each new scale. Default reset.
+  TORCH_ARG(ScaleMoments, scale_moments) = ScaleMoments::kReset;
   /// Max pooling, or average pooling (Gatys et al. report smoother results with it).
   TORCH_ARG(Pooling, pooling) = Pooling::kMax;
   /// Whether and how to keep the content's colours. Default none.

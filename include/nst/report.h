@@ -32,6 +32,9 @@ struct RunInfo {
 /// iterations, wall time, peak memory), with counts per status.
 std::string report_json(const RunInfo& run, const std::vector<JobResult>& jobs);
 
+/// `options` as the report's "options" object: one line of JSON.
+std::string options_json_text(const StyleTransferOptions& options);
+
 /// Writes `report_json` to `path` atomically. Throws `nst::Error(kReportWrite)`.
 void write_report(const std::string& path, const RunInfo& run, const std::vector<JobResult>& jobs);
 

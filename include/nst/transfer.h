@@ -71,8 +71,9 @@ struct TransferResult {
 
 /// The optimisation of Gatys et al.: Adam over the output's pixels (RGB, 0..255) from the
 /// content image, minimising content_weight·content + style_weight·style, pixels clamped
-/// to 0..255 after every step. Coarse to fine over `scale_sides()`: each scale starts from the
-/// previous result upsampled, with Adam's moment estimates resized rather than reset. A scale's
+/// to 0..255 after every step (or L-BFGS, see `PixelOptimizer`). Coarse to fine over
+/// `scale_sides()`: each scale starts from the previous result upsampled, Adam's moment
+/// estimates as `scale_moments()` says. A scale's
 /// result is the moving average of the image (`average_decay` > 0) or its lowest-loss image.
 /// With `PreserveColours::kLuminance` the result takes the content's chroma (its losses are
 /// those of the image before that); `kHistogram` is for the caller, who matches the style's
@@ -126,6 +127,17 @@ class StyleTransfer {
                 const std::map<std::string, torch::Tensor>& content_targets,
                 const std::map<std::string, torch::Tensor>& style_grams) const;
   torch::Tensor starting_image(const torch::Tensor& content, const torch::Tensor& init) const;
+
+  struct Scale;
+  // Scale `index` of `full`: its content, targets and starting image (from `previous`'s
+  // result, or the starting image for the first).
+  Scale begin_scale(size_t index, const torch::Tensor& full, const StyleTargets& style,
+                    const Scale* previous, const torch::Tensor& init) const;
+  // The loss of the scale's image and its gradient; keeps the image if its loss is the lowest
+  // yet and fills the event's losses.
+  torch::Tensor measure(Scale& scale, ProgressEvent& event) const;
+  // Sets the scale's result (and its losses, when that is the moving average).
+  void end_scale(Scale& scale) const;
 
   FeatureExtractor extractor_;  // shares the caller's weights; pools as options_.pooling() says
   StyleTransferOptions options_;

@@ -36,13 +36,20 @@ class FeatureExtractor {
   /// `nst::Error(kModelInvalid)` naming the file and what is wrong with it.
   static FeatureExtractor load(const std::string& path, torch::Device device);
 
+  /// The type `extract` returns feature maps in.
+  enum class Output {
+    kFloat32,    ///< float32, whatever the layers computed in
+    kLayerType,  ///< the type the layers computed in: no full-size float32 copy of each map
+  };
+
   /// Runs `rgb255` ([1, 3, H, W], RGB, 0..255) through the network only as deep as the deepest
-  /// of `layers` and returns the float32 feature map of each requested layer by name. With
-  /// `precision` kBFloat16 or kHalf the layers compute in that type (the input and the returned
-  /// maps stay float32, and gradients flow through the casts).
+  /// of `layers` and returns the feature map of each requested layer by name. With `precision`
+  /// kBFloat16 or kHalf the layers compute in that type; the input stays float32, the maps are
+  /// returned as `output` says, and gradients flow through the casts.
   std::map<std::string, torch::Tensor> extract(const torch::Tensor& rgb255,
                                                const std::vector<std::string>& layers,
-                                               torch::ScalarType precision = torch::kFloat32) const;
+                                               torch::ScalarType precision = torch::kFloat32,
+                                               Output output = Output::kFloat32) const;
 
   /// A copy of this extractor (sharing its weights) whose pools work as `pooling` says. For
   /// `Pooling::kAverage` each pool's output is multiplied by a gain measured once here, on a

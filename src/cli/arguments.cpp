@@ -95,6 +95,13 @@ void add_arguments(CLI::App& app, CliOptions& o) {
   app.add_option("--iterations", o.iterations, "Optimisation steps")->check(CLI::Range(1, 1000000));
   app.add_option("--lr", o.learning_rate, "Adam learning rate, in 0..255 pixel units")
       ->check(CLI::PositiveNumber);
+  app.add_option("--lr-schedule", o.lr_schedule,
+                 "How Adam's learning rate changes over each scale's steps: constant, or cosine "
+                 "(half a cosine from --lr down to --lr-final)")
+      ->check(CLI::IsMember({"constant", "cosine"}));
+  app.add_option("--lr-final", o.final_learning_rate,
+                 "Adam's learning rate at each scale's last step with --lr-schedule cosine")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--adam-beta1", o.beta1, "Adam's first-moment decay")
       ->check(CLI::Range(0.0, 0.999999));
   app.add_option("--adam-beta2", o.beta2, "Adam's second-moment decay")
@@ -149,6 +156,10 @@ void add_arguments(CLI::App& app, CliOptions& o) {
                  "upsampled) or residual (the content at the new scale plus the previous "
                  "result's change to the content, upsampled: keeps the content's fine detail)")
       ->check(CLI::IsMember({"image", "residual"}));
+  app.add_option("--scale-moments", o.scale_moments,
+                 "What Adam's moment estimates do at each new scale: reset (default), rescale "
+                 "(resized, and scaled as the per-pixel gradients shrink) or carry (resized)")
+      ->check(CLI::IsMember({"reset", "rescale", "carry"}));
   app.add_option("--pooling", o.pooling,
                  "max (default) or avg (average pooling, rescaled to keep max pooling's "
                  "activation magnitudes; smoother results)")
@@ -213,6 +224,10 @@ StyleTransferOptions resolve_options(const CLI::App& app, const CliOptions& o) {
     options.learning_rate(1.0);  // L-BFGS's step length; Adam's pixel rates would overshoot
   }
   if (given("--lr")) options.learning_rate(o.learning_rate);
+  if (given("--lr-schedule")) {
+    options.lr_schedule(o.lr_schedule == "cosine" ? LrSchedule::kCosine : LrSchedule::kConstant);
+  }
+  if (given("--lr-final")) options.final_learning_rate(o.final_learning_rate);
   if (given("--adam-beta1")) options.beta1(o.beta1);
   if (given("--adam-beta2")) options.beta2(o.beta2);
   if (given("--adam-epsilon")) options.epsilon(o.epsilon);
@@ -231,6 +246,11 @@ StyleTransferOptions resolve_options(const CLI::App& app, const CliOptions& o) {
   }
   if (given("--upsample")) {
     options.upsample(o.upsample == "residual" ? Upsample::kResidual : Upsample::kImage);
+  }
+  if (given("--scale-moments")) {
+    options.scale_moments(o.scale_moments == "carry"     ? ScaleMoments::kCarry
+                          : o.scale_moments == "rescale" ? ScaleMoments::kRescale
+                                                         : ScaleMoments::kReset);
   }
   if (given("--pooling")) options.pooling(o.pooling == "avg" ? Pooling::kAverage : Pooling::kMax);
   if (given("--preserve-colors")) {

@@ -58,6 +58,9 @@ struct CliOptions {
   std::string preserve_colors;
   std::string style_loss;
   std::string pooling;
+  std::string scale_moments;
+  std::string lr_schedule;
+  double final_learning_rate = 0;
   std::string upsample;
   std::string optimizer;
   std::vector<double> blend;  // weights: all styles blended into one

@@ -15,6 +15,7 @@ Images are binary PPM (P6, maxval 255) and are used at their size, without resiz
 """
 
 import argparse
+import math
 import sys
 
 import torch
@@ -109,6 +110,9 @@ def main() -> int:
     parser.add_argument("--beta2", type=float, required=True)
     parser.add_argument("--eps", type=float, required=True)
     parser.add_argument("--iterations", type=int, required=True)
+    parser.add_argument("--lr-final", type=float,
+                        help="cosine schedule: the rate goes from --lr at the first step to "
+                        "this at the last, along half a cosine")
     parser.add_argument("--output", required=True)
     args = parser.parse_args()
 
@@ -128,7 +132,11 @@ def main() -> int:
     optimizer = torch.optim.Adam([image], lr=args.lr, betas=(args.beta1, args.beta2),
                                  eps=args.eps)
     losses = []
-    for _ in range(args.iterations):
+    for step in range(args.iterations):
+        if args.lr_final is not None and args.iterations > 1:
+            progress = step / (args.iterations - 1)
+            optimizer.param_groups[0]["lr"] = args.lr_final + 0.5 * (args.lr - args.lr_final) * (
+                1 + math.cos(math.pi * progress))
         optimizer.zero_grad()
         features = extract(image, content_layers + style_layers)
         content_loss = sum(torch.mean((features[n] - content_targets[n]) ** 2)
