@@ -9,6 +9,7 @@ namespace F = torch::nn::functional;
 
 // torch.optim.Adam (no weight decay, no AMSGrad) written out, so that its moment estimates can
 // follow the image from one scale to the next, and pixels are clamped to 0..255 after each step.
+// The optimisers keep their own copy of the options: a caller's options may not outlive them.
 class Adam final : public PixelOptimizer {
  public:
   explicit Adam(const StyleTransferOptions& options) : options_(options) {}
@@ -69,7 +70,7 @@ class Adam final : public PixelOptimizer {
     return last + 0.5 * (first - last) * (1.0 + std::cos(M_PI * progress));
   }
 
-  const StyleTransferOptions& options_;
+  const StyleTransferOptions options_;
   torch::Tensor m_;
   torch::Tensor v_;
   int64_t steps_ = 0;  // since the moments were last reset, for the bias corrections
@@ -108,7 +109,7 @@ class Lbfgs final : public PixelOptimizer {
   bool keeps_pixels_in_range() const override { return false; }
 
  private:
-  const StyleTransferOptions& options_;
+  const StyleTransferOptions options_;
   std::unique_ptr<torch::optim::LBFGS> lbfgs_;
 };
 
