@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "nst/blas_kernels.h"
 #include "nst/image_io.h"
 #include "nst/report.h"
 #include "nst/transfer.h"
@@ -101,6 +102,7 @@ void trace_loop(const nst::FeatureExtractor& extractor, nst::StyleTransferOption
 }  // namespace
 
 int main(int argc, char** argv) {
+  nst::reexec_for_openblas_core(argv);
   CLI::App app{"Times the style-transfer loop against a bare VGG19 forward+backward."};
   std::string model, content_path, style_path, preset = "default";
   std::vector<int64_t> sizes = {256, 512};
@@ -152,8 +154,10 @@ int main(int argc, char** argv) {
   }
 
   std::printf(
-      "device %s, %d threads, preset %s, deepest layer %s\n", device.str().c_str(),
-      torch::get_num_threads(), preset.c_str(),
+      "device %s, %d threads, BLAS kernels %s, preset %s, deepest layer %s\n", device.str().c_str(),
+      torch::get_num_threads(),
+      nst::openblas_core().empty() ? "(not OpenBLAS)" : nst::openblas_core().c_str(),
+      preset.c_str(),
       nst::FeatureExtractor::layer_names()[nst::FeatureExtractor::deepest_layer(layers)].c_str());
   std::printf("%6s %10s %6s %14s %14s %10s %14s\n", "size", "pixels", "prec", "bare f+b (s)",
               "loop step (s)", "overhead", "loss at last");

@@ -2,7 +2,6 @@
 
 #include <chrono>
 #include <cmath>
-#include <fstream>
 #include <limits>
 
 #include "nst/colour.h"
@@ -57,40 +56,6 @@ class MovingAverage {
 };
 
 }  // namespace
-
-bool cpu_has_native_bf16() {
-  static const bool has = [] {
-    std::ifstream cpuinfo("/proc/cpuinfo");
-    std::string line;
-    while (std::getline(cpuinfo, line)) {
-      if (line.rfind("flags", 0) == 0) {
-        return line.find(" avx512_bf16") != std::string::npos ||
-               line.find(" amx_bf16") != std::string::npos;
-      }
-    }
-    return false;
-  }();
-  return has;
-}
-
-torch::ScalarType compute_type(Precision precision, const torch::Device& device) {
-  switch (precision) {
-    case Precision::kBFloat16:
-      return torch::kBFloat16;
-    case Precision::kFloat16:
-      return torch::kHalf;
-    case Precision::kAuto:
-      if (device.is_cuda()) return torch::kHalf;
-      return cpu_has_native_bf16() ? torch::kBFloat16 : torch::kFloat32;
-    case Precision::kFloat32:
-      break;
-  }
-  return torch::kFloat32;
-}
-
-const char* type_name(torch::ScalarType type) {
-  return type == torch::kBFloat16 ? "bf16" : type == torch::kHalf ? "fp16" : "fp32";
-}
 
 StyleTransfer::StyleTransfer(const FeatureExtractor& extractor, StyleTransferOptions options)
     : extractor_(extractor.with_pooling(options.pooling())), options_(std::move(options)) {

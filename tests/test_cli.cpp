@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "nst/blas_kernels.h"
 #include "nst/image_io.h"
 #include "test_helpers.h"
 
@@ -320,6 +321,38 @@ TEST_F(Cli, MissingRequiredOption) {
   const auto result = nst("--content " + shell_quote(content_) + " --style " + shell_quote(style_));
   EXPECT_NE(result.exit_code, 0);
   EXPECT_NE(result.output.find("--output"), std::string::npos) << result.output;
+}
+
+// The BLAS core named in the verbose log, or "" when there is no such line.
+std::string logged_blas_core(const std::string& output) {
+  const std::string marker = "OpenBLAS with ";
+  const auto at = output.find(marker);
+  if (at == std::string::npos) return "";
+  const auto start = at + marker.size();
+  return output.substr(start, output.find(' ', start) - start);
+}
+
+TEST_F(Cli, RunsTheBestOpenBlasKernelsThisCpuHas) {
+  // OpenBLAS versions older than the CPU fall back to SSE3 kernels ("Prescott"); nst re-runs
+  // itself with better ones, and says which in its verbose log.
+  const auto result = nst(arguments(output_, "--verbose"), "-u OPENBLAS_CORETYPE");
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  if (result.output.find("BLAS: not OpenBLAS") != std::string::npos) {
+    GTEST_SKIP() << "the BLAS in use is not OpenBLAS";
+  }
+  const std::string core = logged_blas_core(result.output);
+  ASSERT_FALSE(core.empty()) << result.output;
+  EXPECT_EQ(better_openblas_core(core), "") << "still on the fallback kernels: " << core;
+}
+
+TEST_F(Cli, KeepsTheOpenBlasKernelsTheUserAskedFor) {
+  const auto result =
+      nst(arguments(output_, "--verbose"), "OPENBLAS_CORETYPE=Prescott");
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  if (result.output.find("BLAS: not OpenBLAS") != std::string::npos) {
+    GTEST_SKIP() << "the BLAS in use is not OpenBLAS";
+  }
+  EXPECT_EQ(logged_blas_core(result.output), "Prescott") << result.output;
 }
 
 TEST(CliInfo, VersionPrintsTheNameAndVersion) {

@@ -43,7 +43,7 @@ TEST(Presets, DefaultIsTheDefaultConstructedOptions) {
   EXPECT_DOUBLE_EQ(o.content_weight(), seed.content_weight());
   EXPECT_DOUBLE_EQ(o.style_weight(), seed.style_weight());
   EXPECT_EQ(o.content_layers(), d.content_layers());
-  EXPECT_EQ(o.iterations(), 300);
+  EXPECT_EQ(o.iterations(), 200);
   EXPECT_EQ(o.iterations(), d.iterations());
   EXPECT_EQ(o.size(), 512);
   EXPECT_EQ(o.style_size(), 0);
@@ -53,7 +53,7 @@ TEST(Presets, DefaultIsTheDefaultConstructedOptions) {
   EXPECT_DOUBLE_EQ(o.final_learning_rate(), 0.5);
   EXPECT_EQ(o.scale_moments(), ScaleMoments::kReset);
   EXPECT_DOUBLE_EQ(o.beta1(), 0.9);
-  EXPECT_DOUBLE_EQ(o.beta2(), 0.999);
+  EXPECT_DOUBLE_EQ(o.beta2(), 0.9);
   EXPECT_EQ(o.precision(), Precision::kAuto);
   EXPECT_EQ(o.scale_sides(), std::vector<int64_t>{512});
   EXPECT_EQ(o.average_decay(), 0.0);

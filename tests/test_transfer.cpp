@@ -385,9 +385,12 @@ TEST(Precision, NamesRoundTrip) {
   EXPECT_THROW(parse_precision("fp8"), Error);
 }
 
-TEST(Precision, AutoPicksBfloat16OnlyWithNativeInstructions) {
+TEST(Precision, AutoPicksBfloat16OnlyWhereNativeAndMeasuredFaster) {
+  if (!cpu_has_native_bf16()) {
+    EXPECT_FALSE(cpu_bf16_is_faster());
+  }
   EXPECT_EQ(compute_type(Precision::kAuto, torch::kCPU),
-            cpu_has_native_bf16() ? torch::kBFloat16 : torch::kFloat32);
+            cpu_bf16_is_faster() ? torch::kBFloat16 : torch::kFloat32);
   EXPECT_EQ(compute_type(Precision::kAuto, torch::Device(torch::kCUDA)), torch::kHalf);
   EXPECT_EQ(compute_type(Precision::kFloat32, torch::kCPU), torch::kFloat32);
   EXPECT_EQ(compute_type(Precision::kBFloat16, torch::kCPU), torch::kBFloat16);

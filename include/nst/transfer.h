@@ -7,18 +7,10 @@
 #include <string>
 
 #include "nst/options.h"
+#include "nst/precision.h"
 #include "nst/vgg.h"
 
 namespace nst {
-
-/// Whether this CPU has native bfloat16 arithmetic (AVX512-BF16 or AMX-BF16).
-bool cpu_has_native_bf16();
-
-/// The type the VGG layers compute in for `precision` on `device` (`kAuto` resolved).
-torch::ScalarType compute_type(Precision precision, const torch::Device& device);
-
-/// "fp32", "bf16" or "fp16" for float32, bfloat16 and half.
-const char* type_name(torch::ScalarType type);
 
 /// What the style loss compares against, for each style layer at each scale: its Gram matrix,
 /// or with `StyleLoss::kW2` its packed mean and covariance root (`gaussian_statistics`).

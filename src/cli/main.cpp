@@ -6,6 +6,7 @@
 #include "cli/exit_codes.h"
 #include "cli/logging.h"
 #include "cli/run.h"
+#include "nst/blas_kernels.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"nst"};
@@ -20,6 +21,9 @@ int main(int argc, char** argv) {
     app.exit(error);
     return nst::cli::kExitNothingRan;
   }
+  // After parsing, so that --help, --version and bad arguments do not pay for loading the
+  // program twice; a dry run computes nothing.
+  if (!options.dry_run) nst::reexec_for_openblas_core(argv);
   // OpenCV's decoders allocate the pixels before the library can check the size of formats
   // whose header it does not read; hold them to the same limit (read once, at the first decode).
   if (options.max_input_pixels > 0) {

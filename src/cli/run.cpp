@@ -16,6 +16,7 @@
 #include "cli/signals.h"
 #include "nst/atomic_file.h"
 #include "nst/batch.h"
+#include "nst/blas_kernels.h"
 #include "nst/error.h"
 #include "nst/file_info.h"
 #include "nst/image_io.h"
@@ -195,9 +196,14 @@ int run_batch(const CliOptions& cli, const StyleTransferOptions& options, Progre
   if (!cli.report.empty()) info.model_sha256 = sha256_file(model_path);
   spdlog::debug("model '{}' on {}, {} threads, {} jobs", model_path, info.device, info.threads,
                 jobs.size());
+  const std::string blas_core = openblas_core();
+  spdlog::debug("BLAS: {}",
+                blas_core.empty() ? "not OpenBLAS" : "OpenBLAS with " + blas_core + " kernels");
 
   BatchRunner runner(extractor, options, batch);
   info.precision = type_name(runner.layer_type());
+  spdlog::debug("VGG layers in {} (--precision {})", info.precision,
+                to_string(options.precision()));
   results = runner.run(jobs, display, [] { return interrupt_signal() != 0; });
   return exit_code_of(results);
 }
