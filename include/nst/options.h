@@ -162,9 +162,9 @@ struct StyleTransferOptions {
   /// Default 0.
   TORCH_ARG(double, average_decay) = 0.0;
   /// Arithmetic of the VGG layers. Default auto: bfloat16 where the CPU computes it natively and
-  /// a measured convolution runs faster in it (a 512 px step 2.75× faster on a 2-core Xeon with
-  /// AMX, the loss within 0.7 %; 1.4× slower on one with AVX512-BF16 alone), half on CUDA,
-  /// else float32.
+  /// a measured convolution runs faster in it (a 512 px step 2.75× faster on one 2-core Xeon,
+  /// the loss within 0.7 %, but 1.4× slower on another; see `cpu_bf16_is_faster`), half on
+  /// CUDA, else float32.
   TORCH_ARG(Precision, precision) = Precision::kAuto;
   /// Weight of the total-variation loss, mean squared difference of neighbouring pixels (in
   /// 0..255 units), which smooths high-frequency noise. Default 0.
