@@ -10,8 +10,8 @@ namespace nst {
 
 /// Arithmetic of the VGG layers. Gram matrices, losses and the image stay float32 always.
 enum class Precision {
-  kAuto,      ///< bfloat16 on CPUs where it is native and measured faster, half on CUDA, else
-              ///< float32
+  kAuto,  ///< bfloat16 on CPUs where it is faster (AMX, or AMD's AVX512-BF16), half on CUDA, else
+          ///< float32
   kFloat32,   ///< float32
   kBFloat16,  ///< bfloat16 (CPU or CUDA)
   kFloat16,   ///< half (CUDA only)
@@ -161,10 +161,9 @@ struct StyleTransferOptions {
   /// scale) that is kept as each scale's result; 0 keeps the lowest-loss image instead.
   /// Default 0.
   TORCH_ARG(double, average_decay) = 0.0;
-  /// Arithmetic of the VGG layers. Default auto: bfloat16 where the CPU computes it natively and
-  /// a measured convolution runs faster in it (a 512 px step 2.75× faster on one 2-core Xeon,
-  /// the loss within 0.7 %, but 1.4× slower on another; see `cpu_bf16_is_faster`), half on
-  /// CUDA, else float32.
+  /// Arithmetic of the VGG layers. Default auto: bfloat16 where it is faster (a 512 px step
+  /// 2.75× faster on one 2-core Xeon, the loss within 0.7 %, but 1.4× slower on another; see
+  /// `cpu_bf16_is_faster`), half on CUDA, else float32.
   TORCH_ARG(Precision, precision) = Precision::kAuto;
   /// Weight of the total-variation loss, mean squared difference of neighbouring pixels (in
   /// 0..255 units), which smooths high-frequency noise. Default 0.

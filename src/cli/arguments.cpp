@@ -169,8 +169,8 @@ void add_arguments(CLI::App& app, CliOptions& o) {
                  "histogram (match the style's colours to the content first)")
       ->check(CLI::IsMember({"none", "luminance", "histogram"}));
   app.add_option("--precision", o.precision,
-                 "Arithmetic of the VGG layers: auto (bf16 on CPUs where it is native and measured "
-                 "faster than fp32, fp16 on CUDA), fp32, bf16, fp16 (CUDA); losses stay fp32 "
+                 "Arithmetic of the VGG layers: auto (bf16 on CPUs with AMX, or AMD CPUs with "
+                 "AVX512-BF16, fp16 on CUDA), fp32, bf16, fp16 (CUDA); losses stay fp32 "
                  "(default: the preset's)")
       ->check(CLI::IsMember({"auto", "fp32", "bf16", "fp16"}));
   app.add_option("--model", o.model,
