@@ -346,8 +346,7 @@ TEST_F(Cli, RunsTheBestOpenBlasKernelsThisCpuHas) {
 }
 
 TEST_F(Cli, KeepsTheOpenBlasKernelsTheUserAskedFor) {
-  const auto result =
-      nst(arguments(output_, "--verbose"), "OPENBLAS_CORETYPE=Prescott");
+  const auto result = nst(arguments(output_, "--verbose"), "OPENBLAS_CORETYPE=Prescott");
   ASSERT_EQ(result.exit_code, 0) << result.output;
   if (result.output.find("BLAS: not OpenBLAS") != std::string::npos) {
     GTEST_SKIP() << "the BLAS in use is not OpenBLAS";
