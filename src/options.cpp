@@ -212,8 +212,10 @@ void StyleTransferOptions::validate() const {
 std::vector<int64_t> StyleTransferOptions::scale_sides() const {
   std::vector<int64_t> sides;
   if (min_scale_ > 0 && min_scale_ < size_) {
-    for (double side = static_cast<double>(min_scale_); std::lround(side) < size_;
-         side *= std::sqrt(2.0)) {
+    // A coarse scale within half a step (a factor 2^(1/4)) of the size would be the full
+    // picture again at nearly its full cost, so the schedule goes to the size from there.
+    const double nearest = static_cast<double>(size_) / std::pow(2.0, 0.25);
+    for (double side = static_cast<double>(min_scale_); side < nearest; side *= std::sqrt(2.0)) {
       sides.push_back(std::lround(side));
     }
   }

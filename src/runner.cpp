@@ -22,17 +22,24 @@ std::vector<std::string> layers_in_use(const StyleTransferOptions& options) {
   return layers;
 }
 
-// An image too thin for the network would fail deep inside a pooling layer; say so up front.
+// An image too thin for the network, at its size or at a coarser scale of the schedule, would
+// fail deep inside a pooling layer; say so before any work.
 void check_input_size(const torch::Tensor& rgb, const std::string& path,
                       const StyleTransferOptions& options) {
   const int64_t minimum = FeatureExtractor::min_input_side(layers_in_use(options));
-  const int64_t width = rgb.size(3), height = rgb.size(2);
-  if (width < minimum || height < minimum) {
+  const auto shapes = scale_shapes(options, rgb.size(2), rgb.size(3));
+  const auto sides = options.scale_sides();
+  for (size_t i = 0; i < shapes.size(); ++i) {
+    const auto [height, width] = shapes[i];
+    if (width >= minimum && height >= minimum) continue;
+    const bool coarse = i + 1 < shapes.size();
     throw Error(ErrorCode::kImageRead,
-                "cannot use image '" + path + "': resized to " + std::to_string(width) + "x" +
-                    std::to_string(height) + " it is too small; the layers in use need at least " +
-                    std::to_string(minimum) +
-                    " pixels on each side (raise --size, or use shallower layers)");
+                "cannot use image '" + path + "'" +
+                    (coarse ? " at the scale of " + std::to_string(sides[i]) + " px" : "") +
+                    ": resized to " + std::to_string(width) + "x" + std::to_string(height) +
+                    " it is too small; the layers in use need at least " + std::to_string(minimum) +
+                    " pixels on each side (" + (coarse ? "raise --min-scale" : "raise --size") +
+                    ", or use shallower layers)");
   }
 }
 

@@ -16,23 +16,22 @@ namespace {
 using Clock = std::chrono::steady_clock;
 namespace F = torch::nn::functional;
 
-// [1, C, H, W] images to height × width: bicubic, antialiased when shrinking.
-torch::Tensor resize_image(const torch::Tensor& image, int64_t height, int64_t width) {
+// [1, C, H, W] tensors to height × width: bicubic, antialiased when shrinking, values as they
+// come out (bicubic overshoots, and a change between images may be negative).
+torch::Tensor resample(const torch::Tensor& image, int64_t height, int64_t width) {
   if (image.size(2) == height && image.size(3) == width) return image;
   const bool shrinking = height * width < image.size(2) * image.size(3);
   return F::interpolate(image, F::InterpolateFuncOptions()
                                    .size(std::vector<int64_t>{height, width})
                                    .mode(torch::kBicubic)
                                    .align_corners(false)
-                                   .antialias(shrinking))
-      .clamp(0.0, 255.0);
+                                   .antialias(shrinking));
 }
 
-// Height and width of `image` scaled so its long side is `side`.
-std::pair<int64_t, int64_t> fit(const torch::Tensor& image, int64_t side) {
-  const cv::Size size =
-      fit_long_side(static_cast<int>(image.size(3)), static_cast<int>(image.size(2)), side);
-  return {size.height, size.width};
+// [1, 3, H, W] images (0..255) to height × width, still 0..255.
+torch::Tensor resize_image(const torch::Tensor& image, int64_t height, int64_t width) {
+  if (image.size(2) == height && image.size(3) == width) return image;
+  return resample(image, height, width).clamp(0.0, 255.0);
 }
 
 // Bias-corrected exponential moving average of the image.
@@ -56,6 +55,27 @@ class MovingAverage {
 };
 
 }  // namespace
+
+std::vector<std::pair<int64_t, int64_t>> scale_shapes(const StyleTransferOptions& options,
+                                                      int64_t height, int64_t width) {
+  const std::vector<int64_t> sides = options.scale_sides();
+  const double long_side = static_cast<double>(std::max(height, width));
+  std::vector<std::pair<int64_t, int64_t>> shapes;
+  for (size_t i = 0; i + 1 < sides.size(); ++i) {
+    const int64_t side =
+        std::max<int64_t>(1, std::lround(long_side * static_cast<double>(sides[i]) /
+                                         static_cast<double>(options.size())));
+    const cv::Size size = fit_long_side(static_cast<int>(width), static_cast<int>(height), side);
+    shapes.emplace_back(size.height, size.width);
+  }
+  shapes.emplace_back(height, width);
+  return shapes;
+}
+
+torch::Tensor add_upsampled_change(const torch::Tensor& base, const torch::Tensor& result,
+                                   const torch::Tensor& base_before) {
+  return (base + resample(result - base_before, base.size(2), base.size(3))).clamp(0.0, 255.0);
+}
 
 StyleTransfer::StyleTransfer(const FeatureExtractor& extractor, StyleTransferOptions options)
     : extractor_(extractor.with_pooling(options.pooling())), options_(std::move(options)) {
@@ -95,14 +115,8 @@ int64_t StyleTransfer::estimate_memory_bytes(int64_t height, int64_t width) cons
 StyleTargets StyleTransfer::style_targets(const torch::Tensor& style_rgb255) const {
   torch::NoGradGuard no_grad;
   const auto style = style_rgb255.to(extractor_.device(), torch::kFloat32);
-  const int64_t full_side = std::max(style.size(2), style.size(3));
   StyleTargets targets;
-  for (const int64_t side : options_.scale_sides()) {
-    // The style shrinks with the scale, so each scale sees the same share of the artwork.
-    const int64_t style_side = std::max<int64_t>(
-        1, std::lround(static_cast<double>(full_side) * static_cast<double>(side) /
-                       static_cast<double>(options_.size())));
-    const auto [height, width] = fit(style, style_side);
+  for (const auto& [height, width] : scale_shapes(options_, style.size(2), style.size(3))) {
     std::map<std::string, torch::Tensor> grams;
     for (auto& [name, features] : extractor_.extract(resize_image(style, height, width),
                                                      options_.style_layers(), layer_type_)) {
@@ -220,15 +234,9 @@ struct StyleTransfer::Scale {
 StyleTransfer::Scale StyleTransfer::begin_scale(size_t index, const torch::Tensor& full,
                                                 const StyleTargets& style, const Scale* previous,
                                                 const torch::Tensor& init) const {
-  const auto sides = options_.scale_sides();
   // Scales are fractions of the image as given, so an image of another size than `size` is
   // still painted at its own size.
-  const int64_t full_side = std::max(full.size(2), full.size(3));
-  const auto [height, width] = index + 1 == sides.size()
-                                   ? std::pair<int64_t, int64_t>{full.size(2), full.size(3)}
-                                   : fit(full, std::lround(static_cast<double>(full_side) *
-                                                           static_cast<double>(sides[index]) /
-                                                           static_cast<double>(options_.size())));
+  const auto [height, width] = scale_shapes(options_, full.size(2), full.size(3))[index];
   Scale scale(options_.average_decay());
   scale.index = index;
   scale.height = height;
@@ -243,9 +251,7 @@ StyleTransfer::Scale StyleTransfer::begin_scale(size_t index, const torch::Tenso
   if (previous == nullptr) {
     scale.image = starting_image(scale.content, init);
   } else if (options_.upsample() == Upsample::kResidual) {
-    scale.image =
-        (scale.content + resize_image(previous->result - previous->content, height, width))
-            .clamp(0, 255);
+    scale.image = add_upsampled_change(scale.content, previous->result, previous->content);
   } else {
     scale.image = resize_image(previous->result, height, width).contiguous();
   }

@@ -282,6 +282,19 @@ TEST_F(BadInputs, OnePixelHighOrWideIsTooThin) {
   expect_refused(paint(content_, in("row.png")), in("row.png"), "too small");
 }
 
+TEST_F(BadInputs, TooThinAtACoarseScaleIsRefusedBeforeAnyWork) {
+  // 64×20 fits the layers (16 px) at --size 64, but its first scale of 32 px would be 32×10.
+  test::write_image(in("wide.png"), test::gradient_image(64, 20));
+  const auto result = paint(in("wide.png"), style_, "--min-scale 32");
+  expect_refused(result, in("wide.png"), "at the scale of 32 px: resized to 32x10 it is too small");
+  EXPECT_NE(result.output.find("--min-scale"), std::string::npos) << result.output;
+  EXPECT_EQ(result.output.find("iteration"), std::string::npos) << result.output;
+  EXPECT_EQ(test::list_folder(out_), std::vector<std::string>{});
+  // The style shrinks with the scales too.
+  expect_refused(paint(content_, in("wide.png"), "--min-scale 32"), in("wide.png"),
+                 "at the scale of 32 px");
+}
+
 TEST_F(BadInputs, GreyAndSixteenBitImagesArePainted) {
   cv::Mat grey;
   cv::cvtColor(test::gradient_image(96, 72), grey, cv::COLOR_BGR2GRAY);

@@ -269,6 +269,16 @@ TEST(Scales, GrowByTheSquareRootOfTwoUpToTheSize) {
             (std::vector<int64_t>{150, 200}));
 }
 
+TEST(Scales, NoScaleWithinHalfAStepOfTheSize) {
+  // 361 · √2 = 511: a whole scale for one pixel less than the picture.
+  EXPECT_EQ(StyleTransferOptions().size(512).min_scale(361).scale_sides(),
+            (std::vector<int64_t>{361, 512}));
+  EXPECT_EQ(StyleTransferOptions().size(512).min_scale(440).scale_sides(),
+            (std::vector<int64_t>{512}));
+  EXPECT_EQ(StyleTransferOptions().size(512).min_scale(430).scale_sides(),
+            (std::vector<int64_t>{430, 512}));
+}
+
 TEST(Scales, FirstScaleMayTakeMoreIterations) {
   const auto o = StyleTransferOptions().size(512).min_scale(256).iterations(50);
   EXPECT_EQ(o.total_iterations(), 150);
@@ -339,6 +349,31 @@ TEST(Scales, ResidualUpsamplingStartsFromTheContentsFullDetail) {
   const double image = (start_of_last_scale(Upsample::kImage) - content).abs().max().item<double>();
   EXPECT_LT(residual, 0.5);
   EXPECT_GT(image, 20.0);
+}
+
+TEST(Scales, ResidualUpsamplingKeepsDarkeningChanges) {
+  // A coarse scale that darkened its content by 64 and one that brightened it by 32: the finer
+  // content takes both changes (clamping the change itself to 0..255 lost every darkening).
+  const auto coarse_content = torch::full({1, 3, 24, 32}, 128.0);
+  const auto fine_content = torch::full({1, 3, 48, 64}, 200.0);
+  const auto darker = add_upsampled_change(fine_content, coarse_content - 64.0, coarse_content);
+  EXPECT_EQ(darker.sizes(), fine_content.sizes());
+  EXPECT_NEAR(darker.min().item<double>(), 136.0, 1e-3);
+  EXPECT_NEAR(darker.max().item<double>(), 136.0, 1e-3);
+  const auto brighter = add_upsampled_change(fine_content, coarse_content + 32.0, coarse_content);
+  EXPECT_NEAR(brighter.min().item<double>(), 232.0, 1e-3);
+  // The sum stays a picture: 200 + 64 is clamped to 255.
+  const auto clamped = add_upsampled_change(fine_content, coarse_content + 64.0, coarse_content);
+  EXPECT_NEAR(clamped.max().item<double>(), 255.0, 1e-3);
+}
+
+TEST(Scales, ShapesShrinkInProportionAndEndAtTheImage) {
+  const auto o = StyleTransferOptions().size(64).min_scale(32);  // sides 32, 45, 64
+  const std::vector<std::pair<int64_t, int64_t>> content = {{24, 32}, {34, 45}, {48, 64}};
+  EXPECT_EQ(scale_shapes(o, 48, 64), content);
+  // An image of another size than --size (a style at its own size) keeps the same fractions.
+  const std::vector<std::pair<int64_t, int64_t>> style = {{64, 50}, {90, 70}, {128, 100}};
+  EXPECT_EQ(scale_shapes(o, 128, 100), style);
 }
 
 TEST(Scales, CancellingAtACoarseScaleStillGivesTheFullSize) {

@@ -20,6 +20,18 @@ struct StyleTargets {
   std::vector<std::map<std::string, torch::Tensor>> scales;
 };
 
+/// Height and width, at each scale of `options.scale_sides()` (coarsest first), of an image that
+/// is `height`×`width` at the last scale (the content at --size, or the style at its size):
+/// shrunk in proportion, so each scale sees the same share of the picture.
+std::vector<std::pair<int64_t, int64_t>> scale_shapes(const StyleTransferOptions& options,
+                                                      int64_t height, int64_t width);
+
+/// `base` plus the change `result` − `base_before` made at a coarser scale, that change
+/// resized (bicubic) to `base`'s size with its sign kept, then clamped to 0..255: how
+/// `Upsample::kResidual` carries a scale's result to the next.
+torch::Tensor add_upsampled_change(const torch::Tensor& base, const torch::Tensor& result,
+                                   const torch::Tensor& base_before);
+
 /// One step of the optimisation, as reported to the progress callback.
 struct ProgressEvent {
   int64_t iteration = 0;       ///< 1-based number of the step just taken, over all scales
