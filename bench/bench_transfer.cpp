@@ -12,12 +12,12 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <thread>
 #include <vector>
 
 #include "nst/blas_kernels.h"
 #include "nst/image_io.h"
 #include "nst/report.h"
+#include "nst/system_limits.h"
 #include "nst/transfer.h"
 #include "nst/vgg.h"
 
@@ -107,7 +107,7 @@ int main(int argc, char** argv) {
   std::string model, content_path, style_path, preset = "default";
   std::vector<int64_t> sizes = {256, 512};
   int iterations = 10;
-  int threads = static_cast<int>(std::thread::hardware_concurrency());
+  int threads = nst::usable_cpus().cpus;
   app.add_option("--model", model, "VGG19 TorchScript file")->required()->check(CLI::ExistingFile);
   app.add_option("--content", content_path, "Content image")->required()->check(CLI::ExistingFile);
   app.add_option("--style", style_path, "Style image")->required()->check(CLI::ExistingFile);

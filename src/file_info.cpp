@@ -68,18 +68,6 @@ int64_t kilobyte_field(const char* file, const std::string& key) {
   return 0;
 }
 
-// A cgroup v2 or v1 limit file's value, or -1 for "max", absent or unreadable.
-int64_t cgroup_value(const char* file) {
-  std::ifstream in(file);
-  std::string text;
-  if (!(in >> text) || text == "max") return -1;
-  try {
-    return std::stoll(text);
-  } catch (const std::exception&) {
-    return -1;
-  }
-}
-
 }  // namespace
 
 int64_t peak_memory_bytes() {
@@ -88,23 +76,6 @@ int64_t peak_memory_bytes() {
 
 int64_t resident_memory_bytes() {
   return kilobyte_field("/proc/self/status", "VmRSS:");
-}
-
-int64_t available_memory_bytes() {
-  int64_t available = kilobyte_field("/proc/meminfo", "MemAvailable:");
-  // A container's memory limit can be far below what the kernel has free.
-  for (const auto& [limit_file, usage_file] :
-       {std::pair{"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"},
-        std::pair{"/sys/fs/cgroup/memory/memory.limit_in_bytes",
-                  "/sys/fs/cgroup/memory/memory.usage_in_bytes"}}) {
-    const int64_t limit = cgroup_value(limit_file);
-    const int64_t usage = cgroup_value(usage_file);
-    if (limit > 0 && usage >= 0) {
-      const int64_t left = std::max<int64_t>(0, limit - usage);
-      available = available > 0 ? std::min(available, left) : left;
-    }
-  }
-  return available;
 }
 
 }  // namespace nst

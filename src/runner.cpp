@@ -9,6 +9,7 @@
 #include "nst/error.h"
 #include "nst/file_info.h"
 #include "nst/image_io.h"
+#include "nst/system_limits.h"
 
 namespace nst {
 namespace fs = std::filesystem;

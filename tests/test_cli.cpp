@@ -354,6 +354,16 @@ TEST_F(Cli, KeepsTheOpenBlasKernelsTheUserAskedFor) {
   EXPECT_EQ(logged_blas_core(result.output), "Prescott") << result.output;
 }
 
+TEST_F(Cli, ThreadsDefaultToTheCpusItMayRunOn) {
+  // taskset leaves it one CPU, as Slurm's --cpus-per-task does: one thread, and the log says why.
+  const auto pinned = nst(arguments(output_, "--verbose"), "taskset -c 0");
+  ASSERT_EQ(pinned.exit_code, 0) << pinned.output;
+  EXPECT_NE(pinned.output.find("threads: 1 (CPU affinity)"), std::string::npos) << pinned.output;
+  const auto asked = nst(arguments(output_ + ".png", "--verbose --threads 3"), "taskset -c 0");
+  ASSERT_EQ(asked.exit_code, 0) << asked.output;
+  EXPECT_NE(asked.output.find("threads: 3 (--threads)"), std::string::npos) << asked.output;
+}
+
 TEST(CliInfo, VersionPrintsTheNameAndVersion) {
   const auto result = test::run_command(shell_quote(NST_BINARY) + " --version");
   EXPECT_EQ(result.exit_code, 0);

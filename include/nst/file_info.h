@@ -23,8 +23,4 @@ int64_t peak_memory_bytes();
 /// Resident memory of the process now, in bytes; 0 where it cannot be read.
 int64_t resident_memory_bytes();
 
-/// Memory the process could still take, in bytes: the kernel's MemAvailable, lowered to what
-/// is left under the cgroup's limit inside a container; 0 where it cannot be read.
-int64_t available_memory_bytes();
-
 }  // namespace nst

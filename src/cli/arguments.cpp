@@ -178,7 +178,9 @@ void add_arguments(CLI::App& app, CliOptions& o) {
   app.add_option("--device", o.device, "Where to compute: auto picks CUDA when available")
       ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
       ->capture_default_str();
-  app.add_option("--threads", o.threads, "CPU threads (default: all cores)")
+  app.add_option(
+         "--threads", o.threads,
+         "CPU threads (default: the CPUs this process may run on, capped by a cgroup CPU quota)")
       ->check(CLI::Range(1, 1024));
 
   auto* overwrite = app.add_flag("--overwrite", o.overwrite, "Replace existing outputs");

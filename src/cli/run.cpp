@@ -7,7 +7,6 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
-#include <thread>
 #include <vector>
 
 #include "cli/exit_codes.h"
@@ -22,6 +21,7 @@
 #include "nst/image_io.h"
 #include "nst/report.h"
 #include "nst/runner.h"
+#include "nst/system_limits.h"
 #include "nst/vgg.h"
 
 namespace nst::cli {
@@ -41,10 +41,17 @@ torch::Device pick_device(const std::string& requested) {
                                                                 : torch::Device(torch::kCPU);
 }
 
+// --threads, or as many as the CPUs this process may use (its affinity, under a cgroup's
+// quota): a thread per host core in a job given four would only queue for them.
 int set_threads(int requested) {
-  const int threads = requested > 0
-                          ? requested
-                          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  int threads = requested;
+  if (requested > 0) {
+    spdlog::debug("threads: {} (--threads)", threads);
+  } else {
+    const CpuBudget budget = usable_cpus();
+    threads = budget.cpus;
+    spdlog::debug("threads: {} ({})", threads, budget.source);
+  }
   // LibTorch starts with one intra-op thread on some builds; the caller's choice must win.
   torch::set_num_threads(threads);
   return threads;

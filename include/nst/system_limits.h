@@ -1,0 +1,34 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace nst {
+
+// What the process may use of the machine, read the way a cluster or a container sets it: the
+// process's own cgroup (found through /proc/self/cgroup, v1 or v2, every level up to the
+// root), not the machine's totals. `root` is "/" except in tests, which give a folder that
+// holds fake proc/ and sys/fs/cgroup/ files.
+
+/// Memory the process could still take, in bytes: the kernel's MemAvailable, lowered to what
+/// is left under the tightest cgroup memory limit on the process's path, where reclaimable
+/// page cache (inactive file pages) counts as available; 0 where none of it can be read.
+int64_t available_memory_bytes(const std::string& root = "/");
+
+/// How many threads the process can keep busy, and why.
+struct CpuBudget {
+  int cpus = 1;
+  /// "CPU affinity" (the CPUs the process may run on: taskset, Slurm's --cpus-per-task) or
+  /// "cgroup CPU quota of 2.5 CPUs" (cpu.max or cpu.cfs_quota_us, rounded up).
+  std::string source;
+};
+
+/// The CPUs of `affinity_cpus` (the process's affinity mask), capped by the tightest cgroup
+/// CPU quota on the process's path.
+CpuBudget cpu_budget(int affinity_cpus, const std::string& root = "/");
+
+/// `cpu_budget` of this process: its affinity from sched_getaffinity (the hardware's count
+/// where that fails).
+CpuBudget usable_cpus();
+
+}  // namespace nst
