@@ -135,8 +135,10 @@ const BatchRunner::StyleEntry& BatchRunner::style(const std::string& path) {
     }
     entry.info.width = image.rgb.size(3);
     entry.info.height = image.rgb.size(2);
-  } catch (const Error& error) {
-    entry.error = error.what();
+  } catch (...) {
+    // LibTorch's errors and the standard library's too: otherwise the style would be loaded
+    // and fail again for every job that uses it.
+    entry.error = failure_reason(std::current_exception());
   }
   // A style that cannot be loaded fails every job that uses it, without loading it again.
   return styles_.emplace(path, std::move(entry)).first->second;
@@ -241,13 +243,15 @@ void BatchRunner::run_job(JobResult& result, BatchListener& listener,
     result.iterations = transfer.iterations;
     result.optimisation_seconds = transfer.seconds;
     result.scales = transfer.scales;
-    if (interrupted) {
+    // A stop asked for at the last step finds the job finished: it is written as done, and
+    // the batch still ends after it.
+    if (interrupted) stopped_ = true;
+    if (interrupted && transfer.cancelled) {
       result.written = partial_path(job.output);
       save_image(result.written, transfer.image, content.alpha);
       result.status = JobStatus::kInterrupted;
       result.reason = "interrupted after " + std::to_string(transfer.iterations) + " of " +
                       std::to_string(options.total_iterations()) + " iterations";
-      stopped_ = true;
     } else {
       save_image(job.output, transfer.image, content.alpha);
       result.written = job.output;
@@ -260,15 +264,9 @@ void BatchRunner::run_job(JobResult& result, BatchListener& listener,
                         std::to_string(options.total_iterations()) + " iterations";
       }
     }
-  } catch (const Error& error) {
+  } catch (...) {
     result.status = JobStatus::kFailed;
-    result.reason = error.what();
-  } catch (const c10::Error& error) {
-    result.status = JobStatus::kFailed;
-    result.reason = first_line(error.what());
-  } catch (const std::exception& error) {
-    result.status = JobStatus::kFailed;
-    result.reason = first_line(error.what());
+    result.reason = failure_reason(std::current_exception());
   }
   result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   result.peak_memory_bytes = peak_memory_bytes();

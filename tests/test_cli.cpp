@@ -1,6 +1,8 @@
 // End-to-end tests of the `nst` program, run as a subprocess on the random-weight model.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <torch/torch.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <opencv2/imgcodecs.hpp>
@@ -362,6 +364,25 @@ TEST_F(Cli, ThreadsDefaultToTheCpusItMayRunOn) {
   const auto asked = nst(arguments(output_ + ".png", "--verbose --threads 3"), "taskset -c 0");
   ASSERT_EQ(asked.exit_code, 0) << asked.output;
   EXPECT_NE(asked.output.find("threads: 3 (--threads)"), std::string::npos) << asked.output;
+}
+
+TEST_F(Cli, RemovesTemporaryFilesAKilledRunLeftInItsOutputFolder) {
+  fs::create_directories(out_);
+  // The process id of a run that has ended (a SIGKILL leaves its temporary file behind).
+  const pid_t child = fork();
+  if (child == 0) _exit(0);
+  int status = 0;
+  waitpid(child, &status, 0);
+  const std::string stale = ".result.png.nst-" + std::to_string(child) + "-0123.tmp";
+  const std::string other = "notes.txt";
+  test::write_bytes((out_ / stale).string(), "half an image");
+  test::write_bytes((out_ / other).string(), "mine");
+  const auto result = nst(arguments(output_));
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find(stale + "': a temporary file of an earlier run that was killed"),
+            std::string::npos)
+      << result.output;
+  EXPECT_EQ(test::list_folder(out_), (std::vector<std::string>{"notes.txt", "result.png"}));
 }
 
 TEST(CliInfo, VersionPrintsTheNameAndVersion) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <exception>
 #include <stdexcept>
 #include <string>
 
@@ -36,5 +37,9 @@ class Error : public std::runtime_error {
 inline std::string first_line(const std::string& text) {
   return text.substr(0, text.find('\n'));
 }
+
+/// What a caught exception of any type says to a user, in one line: an `nst::Error`'s message,
+/// the first line of LibTorch's or the standard library's, or a fixed sentence for the rest.
+std::string failure_reason(const std::exception_ptr& failure);
 
 }  // namespace nst

@@ -7,6 +7,7 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <set>
 #include <vector>
 
 #include "cli/exit_codes.h"
@@ -108,10 +109,20 @@ void refuse_existing_outputs(const std::vector<Job>& jobs, const BatchOptions& b
 
 // Creates the outputs' folders and checks, before any optimisation, that each output can be
 // written there.
+// Removes what a killed earlier run left half-written in `folder`, once per folder.
+void clean_folder(const fs::path& folder, std::set<fs::path>& cleaned) {
+  if (!cleaned.insert(folder).second) return;
+  for (const auto& path : remove_stale_temporary_files(folder.string())) {
+    spdlog::info("removed '{}': a temporary file of an earlier run that was killed", path);
+  }
+}
+
 void prepare_outputs(const std::vector<Job>& jobs, const BatchOptions& batch) {
+  std::set<fs::path> cleaned;
   for (const auto& job : jobs) {
-    if (batch.skip_existing && output_exists(job)) continue;
     const fs::path folder = fs::path(job.output).parent_path();
+    clean_folder(folder, cleaned);
+    if (batch.skip_existing && output_exists(job)) continue;
     std::error_code ec;
     if (!folder.empty() && !fs::exists(folder, ec)) {
       fs::create_directories(folder, ec);
@@ -237,15 +248,13 @@ int run(const CliOptions& cli, const std::string& executable, const CLI::App& ap
       const fs::path folder = fs::path(cli.report).parent_path();
       std::error_code ec;
       if (!folder.empty()) fs::create_directories(folder, ec);
+      std::set<fs::path> cleaned;
+      clean_folder(folder, cleaned);
       check_writable(cli.report, ErrorCode::kReportWrite, "report");
     }
     exit_code = run_batch(cli, options, *display, results, info, executable);
-  } catch (const Error& error) {
-    info.error = error.what();
-  } catch (const c10::Error& error) {
-    info.error = first_line(error.what());
-  } catch (const std::exception& error) {
-    info.error = first_line(error.what());
+  } catch (...) {
+    info.error = failure_reason(std::current_exception());
   }
   if (!info.error.empty()) {
     spdlog::error("{}", info.error);

@@ -1,0 +1,99 @@
+// The batch runner's handling of stops and failures, on the small random-weight model.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "nst/batch.h"
+#include "nst/error.h"
+#include "nst/runner.h"
+#include "test_helpers.h"
+
+namespace nst {
+namespace {
+
+namespace fs = std::filesystem;
+
+const FeatureExtractor& model() {
+  static const FeatureExtractor extractor = FeatureExtractor::load(NST_TEST_MODEL, torch::kCPU);
+  return extractor;
+}
+
+class Runner : public testing::Test {
+ protected:
+  void SetUp() override {
+    test::write_image(content_, test::gradient_image(48, 32));
+    test::write_image(style_, test::stripes_image(32, 32));
+  }
+
+  Job job(size_t index, const std::string& output) const {
+    Job j;
+    j.index = index;
+    j.content = content_;
+    j.style = style_;
+    j.output = dir_.file(output);
+    return j;
+  }
+
+  // Runs two jobs of three steps each; the stop is asked for from the `stop_at`-th poll on
+  // (the runner polls once before each job and after every step).
+  std::vector<JobResult> run_with_stop_at(int stop_at) const {
+    BatchRunner runner(model(), StyleTransferOptions().size(48).iterations(3), BatchOptions());
+    BatchListener listener;
+    int polls = 0;
+    return runner.run({job(0, "a.png"), job(1, "b.png")}, listener,
+                      [&] { return ++polls >= stop_at; });
+  }
+
+  test::TempDir dir_;
+  std::string content_ = dir_.file("content.png");
+  std::string style_ = dir_.file("style.png");
+};
+
+TEST_F(Runner, AStopAtTheLastStepFindsTheJobFinished) {
+  const auto results = run_with_stop_at(4);
+  ASSERT_EQ(results.size(), 2u);
+  EXPECT_EQ(results[0].status, JobStatus::kDone) << results[0].reason;
+  EXPECT_EQ(results[0].iterations, 3);
+  EXPECT_EQ(results[0].written, dir_.file("a.png"));
+  EXPECT_TRUE(fs::exists(dir_.file("a.png")));
+  EXPECT_FALSE(fs::exists(partial_path(dir_.file("a.png"))));
+  // The batch still ends there.
+  EXPECT_EQ(results[1].status, JobStatus::kPending);
+  EXPECT_FALSE(fs::exists(dir_.file("b.png")));
+}
+
+TEST_F(Runner, AStopBeforeTheLastStepKeepsAPartial) {
+  const auto results = run_with_stop_at(3);
+  EXPECT_EQ(results[0].status, JobStatus::kInterrupted);
+  EXPECT_EQ(results[0].reason, "interrupted after 2 of 3 iterations");
+  EXPECT_FALSE(fs::exists(dir_.file("a.png")));
+  EXPECT_TRUE(fs::exists(partial_path(dir_.file("a.png"))));
+  EXPECT_EQ(results[1].status, JobStatus::kPending);
+}
+
+TEST(FailureReason, OneLineForAUserWhateverWasThrown) {
+  const auto reason_of = [](auto thrower) {
+    try {
+      thrower();
+    } catch (...) {
+      return failure_reason(std::current_exception());
+    }
+    return std::string("nothing thrown");
+  };
+  EXPECT_EQ(reason_of([] { throw Error(ErrorCode::kImageRead, "cannot read 'a.png'"); }),
+            "cannot read 'a.png'");
+  EXPECT_EQ(reason_of([] { throw std::out_of_range("map::at"); }), "map::at");
+  EXPECT_EQ(reason_of([] { throw std::bad_alloc(); }), "out of memory");
+  EXPECT_EQ(reason_of([] { throw 42; }), "an unknown error");
+  // LibTorch's message without its backtrace.
+  const std::string torch = reason_of([] { TORCH_CHECK(false, "shapes differ"); });
+  EXPECT_NE(torch.find("shapes differ"), std::string::npos) << torch;
+  EXPECT_EQ(torch.find('\n'), std::string::npos) << torch;
+}
+
+}  // namespace
+}  // namespace nst
