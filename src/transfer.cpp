@@ -1,5 +1,7 @@
 #include "nst/transfer.h"
 
+#include <ATen/CPUGeneratorImpl.h>
+
 #include <chrono>
 #include <cmath>
 #include <limits>
@@ -195,9 +197,13 @@ StyleTransfer::Losses StyleTransfer::losses(
 torch::Tensor StyleTransfer::starting_image(const torch::Tensor& content,
                                             const torch::Tensor& init) const {
   switch (options_.init()) {
-    case Init::kNoise:
-      // From the generator seeded in run(): the same seed gives the same noise.
-      return torch::rand_like(content) * 255.0;
+    case Init::kNoise: {
+      // A generator of the run's own, drawn on the CPU: the same seed gives the same noise on
+      // every device, and runs in other threads neither disturb it nor are disturbed.
+      auto generator = at::make_generator<at::CPUGeneratorImpl>(options_.seed());
+      return (torch::rand(content.sizes(), generator, torch::kFloat32) * 255.0)
+          .to(content.device());
+    }
     case Init::kGray:
       return torch::full_like(content, 128.0);
     case Init::kImage:
@@ -310,7 +316,6 @@ TransferResult StyleTransfer::run(const torch::Tensor& content_rgb255, const Sty
                                   const ProgressCallback& progress,
                                   const torch::Tensor& init_rgb255) const {
   const auto start = Clock::now();
-  torch::manual_seed(options_.seed());
   const auto full = content_rgb255.to(extractor_.device(), torch::kFloat32);
   const size_t scales = options_.scale_sides().size();
   TORCH_CHECK(style.scales.size() == scales, "style targets were computed for other options (",

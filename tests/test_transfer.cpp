@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <thread>
 #include <vector>
 
 #include "nst/colour.h"
@@ -500,6 +501,32 @@ TEST(Init, TheSameSeedGivesTheSameResultAndAnotherSeedDoesNot) {
   const auto other = transfer(StyleTransferOptions(o).seed(8), content_image());
   EXPECT_TRUE(torch::equal(first.result.image, again.result.image));
   EXPECT_FALSE(torch::equal(first.result.image, other.result.image));
+}
+
+TEST(Init, ARunLeavesTheGlobalRandomGeneratorAlone) {
+  torch::manual_seed(123);
+  const auto expected = torch::rand({8});
+  torch::manual_seed(123);
+  transfer(options(1).size(64).init(Init::kNoise).seed(7), content_image());
+  EXPECT_TRUE(torch::equal(torch::rand({8}), expected));
+}
+
+TEST(Threads, TwoRunsAtOnceGiveWhatEachGivesAlone) {
+  // Two jobs with different seeds and one engine each, in two threads at once.
+  const auto o = options(3).size(64).init(Init::kNoise);
+  const auto alone_7 = transfer(StyleTransferOptions(o).seed(7), content_image()).result.image;
+  const auto alone_8 = transfer(StyleTransferOptions(o).seed(8), content_image()).result.image;
+  torch::Tensor together_7, together_8;
+  std::thread first([&] {
+    together_7 = transfer(StyleTransferOptions(o).seed(7), content_image()).result.image;
+  });
+  std::thread second([&] {
+    together_8 = transfer(StyleTransferOptions(o).seed(8), content_image()).result.image;
+  });
+  first.join();
+  second.join();
+  EXPECT_TRUE(torch::equal(together_7, alone_7));
+  EXPECT_TRUE(torch::equal(together_8, alone_8));
 }
 
 TEST(Init, AnImageIsResizedToTheContent) {
