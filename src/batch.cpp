@@ -69,6 +69,9 @@ class Collector {
         note("skipping folder '" + entry.string() + "' in '" + parent.string() +
              "' (--recursive descends into folders)");
       }
+    } else if (!fs::is_regular_file(entry, ec)) {
+      // A FIFO or a device in a folder would block the scan or feed it endless bytes.
+      note("skipping '" + entry.string() + "': not a regular file");
     } else if (has_image_extension(entry.string())) {
       add_file(entry.string());
     } else {
@@ -119,6 +122,12 @@ std::string extension_of(const std::string& path) {
 
 const char* const kDefaultOutputTemplate = "{content}_{style}.png";
 
+// What an input is called in output names: its file name without the extension, "stdin" for
+// standard input.
+static std::string name_of_input(const std::string& path) {
+  return path == "-" ? "stdin" : fs::path(path).stem().string();
+}
+
 bool has_image_extension(const std::string& path) {
   return kImageExtensions.count(lower(extension_of(path))) > 0;
 }
@@ -129,6 +138,10 @@ InputFiles expand_inputs(const std::vector<std::string>& arguments, bool recursi
     const size_t before = collector.matched();
     std::error_code ec;
     const auto status = fs::status(argument, ec);
+    if (argument == "-") {
+      collector.add_file(argument);  // standard input
+      continue;
+    }
     if (fs::is_directory(status)) {
       collector.add_folder(argument);
     } else if (fs::exists(status)) {
@@ -181,8 +194,8 @@ std::vector<Job> plan_jobs(const std::vector<std::string>& contents,
       if (is_template || is_folder) {
         char index[32];
         std::snprintf(index, sizeof(index), "%0*zu", width, job.index);
-        name = replace_all(name, "{content}", fs::path(content).stem().string());
-        name = replace_all(name, "{style}", fs::path(style).stem().string());
+        name = replace_all(name, "{content}", name_of_input(content));
+        name = replace_all(name, "{style}", name_of_input(style));
         name = replace_all(name, "{index}", index);
         name = replace_all(name, "{ext}", extension_of(content));
       }
@@ -209,7 +222,7 @@ std::vector<Job> plan_jobs(const std::vector<std::string>& contents,
 std::string blend_name(const std::vector<std::string>& styles) {
   std::string name;
   for (const auto& style : styles) {
-    name += (name.empty() ? "" : "+") + fs::path(style).stem().string();
+    name += (name.empty() ? "" : "+") + name_of_input(style);
   }
   return name;
 }

@@ -8,6 +8,7 @@
 #include "nst/colour.h"
 #include "nst/error.h"
 #include "nst/file_info.h"
+#include "nst/image_header.h"
 #include "nst/image_io.h"
 #include "nst/system_limits.h"
 
@@ -78,10 +79,18 @@ BatchRunner::BatchRunner(const FeatureExtractor& extractor, StyleTransferOptions
 
 // The content is resized to --size before the run, so its header's aspect ratio and --size
 // decide the memory the job needs; refuse it now rather than meet the kernel's OOM killer.
-void BatchRunner::check_memory(const std::string& content_path) const {
+void BatchRunner::check_memory(const std::string& content_path) {
   if (!engine_.device().is_cpu()) return;  // the network's memory is on the device then
   const auto& options = engine_.options();
-  const auto stored = read_image_size(content_path);
+  std::optional<cv::Size> stored;
+  if (is_stream(content_path)) {
+    if (const auto header = read_image_header(stream(content_path));
+        header && header->width <= INT32_MAX && header->height <= INT32_MAX) {
+      stored = cv::Size(static_cast<int>(header->width), static_cast<int>(header->height));
+    }
+  } else {
+    stored = read_image_size(content_path);
+  }
   // Unknown header: assume the worst shape, a square.
   const cv::Size size =
       stored ? fit_long_side(stored->width, stored->height, options.size())
@@ -106,9 +115,19 @@ void BatchRunner::check_memory(const std::string& content_path) const {
 
 // Size and hash of an input file, as far as it can be read: a report should say what a
 // failed job was given too.
-InputInfo BatchRunner::describe(const std::string& path) const {
+InputInfo BatchRunner::describe(const std::string& path) {
   InputInfo info;
   info.path = path;
+  if (is_stream(path)) {
+    try {
+      const auto& bytes = stream(path);
+      info.bytes = static_cast<int64_t>(bytes.size());
+      if (batch_.hash_inputs) info.sha256 = sha256_bytes(bytes);
+    } catch (const Error&) {
+      info.bytes = -1;  // the job's own error says why
+    }
+    return info;
+  }
   info.bytes = file_size_bytes(path);
   if (batch_.hash_inputs && info.bytes >= 0) {
     try {
@@ -120,13 +139,37 @@ InputInfo BatchRunner::describe(const std::string& path) const {
   return info;
 }
 
+// A stream can be read only once: its bytes (or why they could not be read) are kept for
+// every later use, the memory check's header, the hash, the decoding and other jobs.
+const std::vector<unsigned char>& BatchRunner::stream(const std::string& path) {
+  auto it = streams_.find(path);
+  if (it == streams_.end()) {
+    StreamEntry entry;
+    try {
+      entry.bytes = read_input(path, stream_byte_limit(batch_.max_input_pixels));
+    } catch (const Error& error) {
+      entry.error = error.what();
+    }
+    it = streams_.emplace(path, std::move(entry)).first;
+  }
+  if (!it->second.error.empty()) throw Error(ErrorCode::kImageRead, it->second.error);
+  return it->second.bytes;
+}
+
+Image BatchRunner::load(const std::string& path, int64_t long_side) {
+  if (is_stream(path)) {
+    return decode_image(stream(path), path, long_side, batch_.max_input_pixels);
+  }
+  return load_image(path, long_side, batch_.max_input_pixels);
+}
+
 const BatchRunner::StyleEntry& BatchRunner::style(const std::string& path) {
   if (const auto it = styles_.find(path); it != styles_.end()) return it->second;
   StyleEntry entry;
   entry.info = describe(path);
   const auto& options = engine_.options();
   try {
-    const Image image = load_image(path, options.effective_style_size(), batch_.max_input_pixels);
+    const Image image = load(path, options.effective_style_size());
     check_input_size(image.rgb, path, options);
     entry.image = image.rgb;
     // With histogram matching the targets depend on each content, so they are made per job.
@@ -206,7 +249,7 @@ void BatchRunner::run_job(JobResult& result, BatchListener& listener,
       last_content_info_ = describe(job.content);
       result.content = last_content_info_;
       if (batch_.check_memory) check_memory(job.content);
-      last_content_ = load_image(job.content, options.size(), batch_.max_input_pixels);
+      last_content_ = load(job.content, options.size());
       check_input_size(last_content_.rgb, job.content, options);
       last_content_info_.width = last_content_.rgb.size(3);
       last_content_info_.height = last_content_.rgb.size(2);

@@ -28,6 +28,19 @@ constexpr int64_t kDefaultMaxInputPixels = 100'000'000;
 Image load_image(const std::string& path, int64_t long_side,
                  int64_t max_pixels = kDefaultMaxInputPixels);
 
+/// Whether `path` is read as a stream, once and to its end: "-" (standard input), a pipe or a
+/// FIFO (process substitution's /dev/fd/N included).
+bool is_stream(const std::string& path);
+
+/// Most bytes read from a stream for an image of at most `max_pixels` pixels: 16 a pixel (four
+/// channels of 32-bit floats, uncompressed), at least 64 MiB; 4 GiB without a pixel limit.
+int64_t stream_byte_limit(int64_t max_pixels);
+
+/// The bytes of the image file at `path`: a regular file, or a stream (`is_stream`) read to
+/// its end, at most `max_bytes` of it. Folders, devices and sockets are refused. Throws
+/// `nst::Error(kImageRead)` naming the file and the problem.
+std::vector<unsigned char> read_input(const std::string& path, int64_t max_bytes);
+
 /// Decodes an image already in memory; `name` is used in error messages only.
 Image decode_image(const std::vector<unsigned char>& bytes, const std::string& name,
                    int64_t long_side, int64_t max_pixels = kDefaultMaxInputPixels);

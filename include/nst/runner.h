@@ -111,12 +111,19 @@ class BatchRunner {
   StyleTargets matched_targets(const Job& job, const torch::Tensor& content);
   void run_job(JobResult& result, BatchListener& listener,
                const std::function<bool()>& stop_requested);
-  InputInfo describe(const std::string& path) const;
-  void check_memory(const std::string& content_path) const;
+  InputInfo describe(const std::string& path);
+  void check_memory(const std::string& content_path);
+  const std::vector<unsigned char>& stream(const std::string& path);
+  Image load(const std::string& path, int64_t long_side);
 
   StyleTransfer engine_;
   BatchOptions batch_;
   torch::Tensor init_image_;  // loaded once for Init::kImage
+  struct StreamEntry {
+    std::vector<unsigned char> bytes;
+    std::string error;  // non-empty when the stream could not be read
+  };
+  std::map<std::string, StreamEntry> streams_;  // inputs read once: stdin, pipes, FIFOs
   std::map<std::string, StyleEntry> styles_;
   std::map<std::string, StyleTargets> blends_;  // by the blend's name
   std::string last_content_path_;               // the content decoded last, if it loaded

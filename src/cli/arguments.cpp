@@ -68,10 +68,12 @@ void add_arguments(CLI::App& app, CliOptions& o) {
   app.set_version_flag("--version", std::string("nst ") + NST_VERSION);
   app.get_formatter()->column_width(34);
 
-  app.add_option("-c,--content", o.contents, "Content images: files, folders or glob patterns")
+  app.add_option("-c,--content", o.contents,
+                 "Content images: files, folders, glob patterns, or - for standard input")
       ->required()
       ->expected(1, -1);
-  app.add_option("-s,--style", o.styles, "Style images: files, folders or glob patterns")
+  app.add_option("-s,--style", o.styles,
+                 "Style images: files, folders, glob patterns, or - for standard input")
       ->required()
       ->expected(1, -1);
   app.add_option("-o,--output", o.output,
