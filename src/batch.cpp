@@ -166,6 +166,17 @@ std::vector<Job> plan_jobs(const std::vector<std::string>& contents,
                            const std::vector<std::string>& styles, const std::string& output) {
   if (output.empty()) invalid("-o is empty; give an output file, folder or template");
   const size_t count = contents.size() * styles.size();
+  if (output == "-") {
+    if (count != 1) {
+      invalid("-o - writes one image to standard output, but there are " + std::to_string(count) +
+              " jobs; give a folder, or a template such as 'out/" + kDefaultOutputTemplate + "'");
+    }
+    Job job;
+    job.content = contents.front();
+    job.style = styles.front();
+    job.output = output;
+    return {job};
+  }
   std::error_code ec;
   const bool is_template = output.find('{') != std::string::npos;
   const bool is_folder = !is_template && (fs::is_directory(output, ec) || output.back() == '/' ||

@@ -363,28 +363,53 @@ void check_output_path(const std::string& path) {
   check_writable(path, ErrorCode::kImageWrite, "image");
 }
 
-void save_image(const std::string& path, const torch::Tensor& rgb, const cv::Mat& alpha) {
-  check_output_path(path);
+// `rgb` (and `alpha`, where the format keeps it) encoded in `format`, a writable extension;
+// `name` is for messages.
+static std::vector<unsigned char> encode_image(const torch::Tensor& rgb, const cv::Mat& alpha,
+                                               const std::string& format, const std::string& name) {
   cv::Mat pixels = tensor_to_bgr8(rgb);
-  if (!alpha.empty() && keeps_alpha(path)) {
+  const std::string ext = "." + format;
+  if (!alpha.empty() && keeps_alpha("image" + ext)) {
     TORCH_CHECK(alpha.size() == pixels.size(), "alpha plane and image differ in size");
     cv::Mat bgra;
     cv::merge(std::vector<cv::Mat>{pixels, alpha}, bgra);
     pixels = bgra;
   }
-  const std::string ext = "." + lower_extension(path);
   std::vector<int> params;
   if (ext == ".jpg" || ext == ".jpeg") params = {cv::IMWRITE_JPEG_QUALITY, 95};
   if (ext == ".webp") params = {cv::IMWRITE_WEBP_QUALITY, 95};
   std::vector<unsigned char> encoded;
   try {
-    if (!cv::imencode(ext, pixels, encoded, params)) write_error(path, "encoding failed");
+    if (!cv::imencode(ext, pixels, encoded, params)) write_error(name, "encoding failed");
   } catch (const cv::Exception& error) {
-    write_error(path, "encoding failed: " + error.msg);
+    write_error(name, "encoding failed: " + error.msg);
   }
+  return encoded;
+}
 
+void save_image(const std::string& path, const torch::Tensor& rgb, const cv::Mat& alpha) {
+  check_output_path(path);
+  const auto encoded = encode_image(rgb, alpha, lower_extension(path), path);
   write_file_atomically(path, std::string(encoded.begin(), encoded.end()), ErrorCode::kImageWrite,
                         "image");
+}
+
+void write_image_to(int fd, const torch::Tensor& rgb, const cv::Mat& alpha,
+                    const std::string& format) {
+  const std::string name = "-";
+  if (std::find(writable_extensions().begin(), writable_extensions().end(), format) ==
+      writable_extensions().end()) {
+    write_error(name, "cannot write the format '" + format + "'");
+  }
+  // Encoded whole first: a failed encode writes nothing.
+  const auto encoded = encode_image(rgb, alpha, format, name);
+  size_t written = 0;
+  while (written < encoded.size()) {
+    const ssize_t n = write(fd, encoded.data() + written, encoded.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) write_error(name, std::string("write failed: ") + std::strerror(errno));
+    written += static_cast<size_t>(n);
+  }
 }
 
 }  // namespace nst

@@ -1,5 +1,7 @@
 #include "nst/runner.h"
 
+#include <unistd.h>
+
 #include <chrono>
 #include <filesystem>
 #include <iomanip>
@@ -240,7 +242,8 @@ void BatchRunner::run_job(JobResult& result, BatchListener& listener,
     }
   }
   try {
-    check_output_path(job.output);
+    const bool to_stdout = job.output == "-";
+    if (!to_stdout) check_output_path(job.output);
     const auto& options = engine_.options();
     // Jobs come content by content: a content's styles follow one another, so the decoded
     // image and its hash are kept for the next job instead of being read again.
@@ -268,7 +271,7 @@ void BatchRunner::run_job(JobResult& result, BatchListener& listener,
         content.rgb, matched.scales.empty() ? targets : matched,
         [&](const ProgressEvent& e) {
           listener.iteration(job, e);
-          if (batch_.save_every > 0 && e.iteration % batch_.save_every == 0 &&
+          if (batch_.save_every > 0 && !to_stdout && e.iteration % batch_.save_every == 0 &&
               e.iteration < e.iterations) {
             save_image(iteration_path(job.output, e.iteration), e.image, content.alpha);
           }
@@ -290,17 +293,24 @@ void BatchRunner::run_job(JobResult& result, BatchListener& listener,
     // the batch still ends after it.
     if (interrupted) stopped_ = true;
     if (interrupted && transfer.cancelled) {
-      result.written = partial_path(job.output);
-      save_image(result.written, transfer.image, content.alpha);
+      // Standard output gets only finished pictures: an interrupted one is not written there.
+      if (!to_stdout) {
+        result.written = partial_path(job.output);
+        save_image(result.written, transfer.image, content.alpha);
+      }
       result.status = JobStatus::kInterrupted;
       result.reason = "interrupted after " + std::to_string(transfer.iterations) + " of " +
                       std::to_string(options.total_iterations()) + " iterations";
     } else {
-      save_image(job.output, transfer.image, content.alpha);
+      if (to_stdout) {
+        write_image_to(STDOUT_FILENO, transfer.image, content.alpha, batch_.stdout_format);
+      } else {
+        save_image(job.output, transfer.image, content.alpha);
+        // A .partial left by an interrupted earlier run is superseded now.
+        std::error_code ignored;
+        fs::remove(partial_path(job.output), ignored);
+      }
       result.written = job.output;
-      // A .partial left by an interrupted earlier run is superseded now.
-      std::error_code ignored;
-      fs::remove(partial_path(job.output), ignored);
       result.status = timed_out && transfer.cancelled ? JobStatus::kCutShort : JobStatus::kDone;
       if (result.status == JobStatus::kCutShort) {
         result.reason = "time limit reached after " + std::to_string(transfer.iterations) + " of " +

@@ -120,5 +120,51 @@ TEST_F(Streams, AFolderScanPassesOverAFifo) {
   EXPECT_EQ(test::list_folder(output_), std::vector<std::string>{"content_style.png"});
 }
 
+// nst writing to standard output: `command` is given whole (inputs, -o -, flags).
+test::CommandResult to_stdout(const std::string& command, const std::string& saved) {
+  return test::run_command("bash -c " +
+                           shell_quote(shell_quote(NST_BINARY) + " " + command +
+                                       " --size 64 --iterations 2 --model " +
+                                       shell_quote(NST_TEST_MODEL) + " > " + shell_quote(saved)));
+}
+
+TEST_F(Streams, AnImageToStandardOutput) {
+  const std::string saved = (dir_.path() / "stdout.bin").string();
+  const auto png =
+      to_stdout("-c " + shell_quote(content_) + " -s " + shell_quote(style_) + " -o -", saved);
+  ASSERT_EQ(png.exit_code, 0) << png.output;
+  const std::string bytes = test::read_bytes(saved);
+  ASSERT_GT(bytes.size(), 8u);
+  EXPECT_EQ(bytes.substr(0, 4), "\x89PNG");  // nothing but the image on standard output
+  const cv::Mat image = cv::imread(saved);
+  EXPECT_EQ(image.cols, 64);
+  EXPECT_EQ(image.rows, 48);
+  // From standard input to standard output, as JPEG.
+  const auto jpeg = to_stdout(
+      "-c - -s " + shell_quote(style_) + " -o - --output-format jpg < " + shell_quote(content_),
+      saved);
+  ASSERT_EQ(jpeg.exit_code, 0) << jpeg.output;
+  EXPECT_EQ(test::read_bytes(saved).substr(0, 2), "\xff\xd8");
+  EXPECT_EQ(test::list_folder(dir_.path()), (std::vector<std::string>{"in", "stdout.bin"}));
+}
+
+TEST_F(Streams, StandardOutputTakesOneFinishedImage) {
+  const std::string saved = (dir_.path() / "stdout.bin").string();
+  const auto two = to_stdout("-c " + shell_quote(content_) + " " + shell_quote(style_) + " -s " +
+                                 shell_quote(style_) + " -o -",
+                             saved);
+  EXPECT_EQ(two.exit_code, 1) << two.output;
+  EXPECT_NE(two.output.find("-o - writes one image to standard output, but there are 2 jobs"),
+            std::string::npos)
+      << two.output;
+  const auto every = to_stdout(
+      "-c " + shell_quote(content_) + " -s " + shell_quote(style_) + " -o - --save-every 1", saved);
+  EXPECT_EQ(every.exit_code, 1) << every.output;
+  EXPECT_NE(every.output.find("--save-every writes files named after the output"),
+            std::string::npos)
+      << every.output;
+  EXPECT_EQ(test::read_bytes(saved), "");
+}
+
 }  // namespace
 }  // namespace nst

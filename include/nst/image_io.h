@@ -71,6 +71,12 @@ void check_output_path(const std::string& path);
 /// `nst::Error(kImageWrite)`.
 void save_image(const std::string& path, const torch::Tensor& rgb, const cv::Mat& alpha = {});
 
+/// Encodes `rgb` plus its alpha (when the format keeps it) in `format` (a writable extension)
+/// and writes it to the open file `fd` (standard output for `-o -`); the whole image is
+/// encoded before the first byte is written. Throws `nst::Error(kImageWrite)` naming "-".
+void write_image_to(int fd, const torch::Tensor& rgb, const cv::Mat& alpha,
+                    const std::string& format);
+
 /// [1, 3, H, W] float RGB 0..255 → H×W CV_8UC3 BGR (rounded, clamped).
 cv::Mat tensor_to_bgr8(const torch::Tensor& rgb);
 

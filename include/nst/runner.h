@@ -53,13 +53,14 @@ struct JobResult {
 
 /// How a batch treats existing outputs, failures and time.
 struct BatchOptions {
-  bool fail_fast = false;         ///< stop the batch at the first failed job
-  bool skip_existing = false;     ///< skip jobs whose output exists
-  bool overwrite = false;         ///< replace existing outputs (otherwise such a job fails)
-  double time_limit_seconds = 0;  ///< per job optimisation time; 0 for none
-  int64_t save_every = 0;         ///< also write the image every N iterations; 0 for never
-  bool hash_inputs = false;       ///< record each input's SHA-256 (reads every file once more)
-  std::string init_image;         ///< starting image for every job, with `Init::kImage`
+  bool fail_fast = false;             ///< stop the batch at the first failed job
+  bool skip_existing = false;         ///< skip jobs whose output exists
+  bool overwrite = false;             ///< replace existing outputs (otherwise such a job fails)
+  double time_limit_seconds = 0;      ///< per job optimisation time; 0 for none
+  int64_t save_every = 0;             ///< also write the image every N iterations; 0 for never
+  std::string stdout_format = "png";  ///< format of a job whose output is "-" (standard output)
+  bool hash_inputs = false;           ///< record each input's SHA-256 (reads every file once more)
+  std::string init_image;             ///< starting image for every job, with `Init::kImage`
   /// Inputs with more pixels are refused, judged from the header before decoding; 0: no limit.
   int64_t max_input_pixels = kDefaultMaxInputPixels;
   /// Refuse a job up front when its estimated memory exceeds what the machine has available.

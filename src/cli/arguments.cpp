@@ -196,6 +196,10 @@ void add_arguments(CLI::App& app, CliOptions& o) {
   app.add_option("--save-every", o.save_every,
                  "Also write each job's image every N iterations (name.iterNNNNN.ext)")
       ->check(CLI::Range(int64_t{1}, int64_t{1000000}));
+  app.add_option("--output-format", o.output_format,
+                 "Format of the image that -o - writes to standard output")
+      ->check(CLI::IsMember(writable_extensions()))
+      ->capture_default_str();
   app.add_option("--max-input-pixels", o.max_input_pixels,
                  "Refuse inputs with more pixels than this, judged from the file's header "
                  "before decoding (default 100000000; 0 for no limit)")
@@ -285,6 +289,7 @@ BatchOptions batch_options(const CliOptions& o) {
   batch.overwrite = o.overwrite;
   batch.time_limit_seconds = o.time_limit;
   batch.save_every = o.save_every;
+  batch.stdout_format = o.output_format;
   batch.max_input_pixels = o.max_input_pixels;
   batch.hash_inputs = !o.report.empty();
   if (o.init != "content" && o.init != "noise" && o.init != "gray") batch.init_image = o.init;

@@ -30,6 +30,7 @@ struct CliOptions {
   bool dry_run = false;
   double time_limit = 0;
   int64_t save_every = 0;
+  std::string output_format = "png";
   int64_t max_input_pixels = kDefaultMaxInputPixels;
   bool quiet = false;
   bool verbose = false;

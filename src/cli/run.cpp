@@ -59,6 +59,7 @@ int set_threads(int requested) {
 }
 
 bool output_exists(const Job& job) {
+  if (job.output == "-") return false;  // standard output
   std::error_code ec;
   return fs::exists(job.output, ec);
 }
@@ -120,6 +121,7 @@ void clean_folder(const fs::path& folder, std::set<fs::path>& cleaned) {
 void prepare_outputs(const std::vector<Job>& jobs, const BatchOptions& batch) {
   std::set<fs::path> cleaned;
   for (const auto& job : jobs) {
+    if (job.output == "-") continue;  // standard output
     const fs::path folder = fs::path(job.output).parent_path();
     clean_folder(folder, cleaned);
     if (batch.skip_existing && output_exists(job)) continue;
@@ -194,6 +196,11 @@ int run_batch(const CliOptions& cli, const StyleTransferOptions& options, Progre
       job.blend = styles.files;
       job.blend_weights = weights;
     }
+  }
+  if (batch.save_every > 0 && !planned.empty() && planned.front().output == "-") {
+    throw Error(ErrorCode::kInvalidOptions,
+                "--save-every writes files named after the output, and -o - has no name; give "
+                "an output file");
   }
   const auto jobs = select_shard(planned, shard, shard_count);
   results.assign(jobs.size(), JobResult());
