@@ -104,6 +104,18 @@ void sync_folder(const fs::path& folder) {
 
 }  // namespace
 
+int write_all(int fd, const void* data, size_t size) noexcept {
+  const auto* bytes = static_cast<const char*>(data);
+  size_t written = 0;
+  while (written < size) {
+    const ssize_t n = write(fd, bytes + written, size - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return n < 0 ? errno : ENOSPC;
+    written += static_cast<size_t>(n);
+  }
+  return 0;
+}
+
 void remove_pending_temporary_file() noexcept {
   for (size_t i = 0; i < kSlots; ++i) {
     if (slot_ready[i].load()) unlink(pending_paths[i]);
@@ -164,12 +176,8 @@ void write_file_atomically(const std::string& path, const std::string& bytes, Er
     unlink(temporary.c_str());
     fail(why);
   };
-  size_t written = 0;
-  while (written < bytes.size()) {
-    const ssize_t n = write(fd, bytes.data() + written, bytes.size() - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) discard(std::string("write failed: ") + std::strerror(n < 0 ? errno : ENOSPC));
-    written += static_cast<size_t>(n);
+  if (const int error = write_all(fd, bytes.data(), bytes.size()); error != 0) {
+    discard(std::string("write failed: ") + std::strerror(error));
   }
   if (fsync(fd) != 0) discard(std::string("write failed: ") + std::strerror(errno));
   if (close(fd) != 0) {

@@ -403,12 +403,8 @@ void write_image_to(int fd, const torch::Tensor& rgb, const cv::Mat& alpha,
   }
   // Encoded whole first: a failed encode writes nothing.
   const auto encoded = encode_image(rgb, alpha, format, name);
-  size_t written = 0;
-  while (written < encoded.size()) {
-    const ssize_t n = write(fd, encoded.data() + written, encoded.size() - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) write_error(name, std::string("write failed: ") + std::strerror(errno));
-    written += static_cast<size_t>(n);
+  if (const int error = write_all(fd, encoded.data(), encoded.size()); error != 0) {
+    write_error(name, std::string("write failed: ") + std::strerror(error));
   }
 }
 

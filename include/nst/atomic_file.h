@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,10 @@ namespace nst {
 /// `nst::Error(code, "cannot write <what> '<path>': <reason>")`.
 void write_file_atomically(const std::string& path, const std::string& bytes, ErrorCode code,
                            const std::string& what);
+
+/// Writes all `size` bytes of `data` to `fd`, going on after signals and short writes. Returns
+/// 0, or the errno of the failure (ENOSPC when the file stops taking bytes).
+int write_all(int fd, const void* data, size_t size) noexcept;
 
 /// Checks, before any work, that a file can be written at `path`: it is not a folder, and its
 /// folder exists and accepts new files. Throws `nst::Error(code, "cannot write <what> ...")`.

@@ -108,8 +108,6 @@ void refuse_existing_outputs(const std::vector<Job>& jobs, const BatchOptions& b
   }
 }
 
-// Creates the outputs' folders and checks, before any optimisation, that each output can be
-// written there.
 // Removes what a killed earlier run left half-written in `folder`, once per folder.
 void clean_folder(const fs::path& folder, std::set<fs::path>& cleaned) {
   if (!cleaned.insert(folder).second) return;
@@ -118,6 +116,8 @@ void clean_folder(const fs::path& folder, std::set<fs::path>& cleaned) {
   }
 }
 
+// Creates the outputs' folders and checks, before any optimisation, that each output can be
+// written there.
 void prepare_outputs(const std::vector<Job>& jobs, const BatchOptions& batch) {
   std::set<fs::path> cleaned;
   for (const auto& job : jobs) {
