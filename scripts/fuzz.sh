@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
-# Fuzzes the image loading path with libFuzzer: builds fuzz_image_decode with clang (ASan and
-# UBSan on) in build-fuzz/, makes the seed corpus, runs a fixed number of inputs and prints the
-# executions and findings. Exits 1 if anything was found (kept in build-fuzz/findings/).
+# Fuzzes with libFuzzer, ASan and UBSan on: builds the targets with clang in build-fuzz/, makes
+# their seed corpora, runs a fixed number of inputs through each and prints, per target, the
+# executions, the coverage reached and the findings. Exits 1 if anything was found (kept in
+# build-fuzz/findings/TARGET/).
 #
-#   scripts/fuzz.sh                    # 200000 runs
+#   fuzz_image_decode  bytes through the image loading path (headers, OpenCV, EXIF, alpha)
+#   fuzz_report        untrusted file names and reasons through the JSON run report
+#   fuzz_arguments     untrusted command lines through parsing and option validation
+#
+#   scripts/fuzz.sh                                  # 200000 runs of each target
 #   NST_FUZZ_RUNS=20000 scripts/fuzz.sh
+#   NST_FUZZ_TARGETS=fuzz_report scripts/fuzz.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build_dir=${NST_FUZZ_BUILD_DIR:-build-fuzz}
 runs=${NST_FUZZ_RUNS:-200000}
+targets=${NST_FUZZ_TARGETS:-fuzz_image_decode fuzz_report fuzz_arguments}
 
 for tool in clang clang++; do
   if ! command -v "$tool" >/dev/null; then
@@ -20,30 +27,53 @@ if [ ! -f "$build_dir/CMakeCache.txt" ]; then
   CC=clang CXX=clang++ cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DNST_FUZZ=ON -DNST_BUILD_TESTS=OFF -DNST_BUILD_BENCHMARKS=OFF
 fi
-cmake --build "$build_dir" --target fuzz_image_decode nst_fuzz_corpus -j"$(nproc)"
+# shellcheck disable=SC2086
+cmake --build "$build_dir" --target $targets nst_fuzz_corpus -j"$(nproc)"
 
-seed=$build_dir/seed_corpus
-work=$build_dir/corpus
-findings=$build_dir/findings
-rm -rf "$findings"
-mkdir -p "$work" "$findings"
-"$build_dir/fuzz/nst_fuzz_corpus" "$seed"
+# Seeds: an image in every format for the decoder; command lines from the README for the
+# parser (arguments separated by NUL bytes); the report needs none.
+seeds=$build_dir/seeds
+mkdir -p "$seeds/fuzz_image_decode" "$seeds/fuzz_report" "$seeds/fuzz_arguments"
+"$build_dir/fuzz/nst_fuzz_corpus" "$seeds/fuzz_image_decode"
+i=0
+while IFS= read -r line; do
+  i=$((i + 1))
+  # shellcheck disable=SC2086
+  printf '%s\0' $line >"$seeds/fuzz_arguments/readme_$i"
+done <<'LINES'
+-c turtle.jpg -s wave.jpg -o out.png
+-c photos/ -s styles/ -o 'out/{style}/{content}.jpg' --skip-existing --report run.json
+-c a.jpg -s b.jpg -s c.jpg --blend 0.3,0.7 -o out.png --preset fast --size 256
+-c - -s b.jpg -o - --output-format jpg --seed 7 --precision fp32 --device cpu
+-c a.jpg -s b.jpg -o out.png --min-scale 128 --upsample residual --style-layers relu1_1,relu2_1
+-c a.jpg -s b.jpg -o out.png --shard 1/4 --time-limit 60 --save-every 100 --progress json
+-c a.jpg -s b.jpg -o out.png --optimizer lbfgs --iterations 50 --lr-schedule cosine --init noise
+-c a.jpg -s b.jpg -o out.png --preserve-colors luminance --style-scale 0.5 --tv-weight 1e-3
+LINES
 
-log=$build_dir/fuzz.log
-# New inputs go to $work, the seeds stay as they are. Leaks inside OpenCV's and LibTorch's own
-# one-time initialisation are not ours: see scripts/sanitizer/lsan.supp.
 status=0
-LSAN_OPTIONS=suppressions=$PWD/scripts/sanitizer/lsan.supp \
-  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  "$build_dir/fuzz/fuzz_image_decode" -runs="$runs" -max_len=65536 -timeout=20 \
-  -rss_limit_mb=3072 -print_final_stats=1 -artifact_prefix="$findings/" \
-  "$work" "$seed" >"$log" 2>&1 || status=$?
-
-executions=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
-found=$(find "$findings" -type f | wc -l)
-echo "fuzz: ${executions:-?} executions, $found findings (log: $log)"
-if [ "$status" -ne 0 ] || [ "$found" -ne 0 ]; then
-  tail -n 40 "$log" >&2
-  echo "fuzz: FAILED; the inputs that failed are in $findings/" >&2
-  exit 1
-fi
+for target in $targets; do
+  work=$build_dir/corpus/$target
+  findings=$build_dir/findings/$target
+  log=$build_dir/$target.log
+  rm -rf "$findings"
+  mkdir -p "$work" "$findings"
+  # New inputs go to $work, the seeds stay as they are. Leaks inside OpenCV's and LibTorch's
+  # own one-time initialisation are not ours: see scripts/sanitizer/lsan.supp.
+  target_status=0
+  LSAN_OPTIONS=suppressions=$PWD/scripts/sanitizer/lsan.supp \
+    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    "$build_dir/fuzz/$target" -runs="$runs" -max_len=65536 -timeout=20 \
+    -rss_limit_mb=3072 -print_final_stats=1 -artifact_prefix="$findings/" \
+    "$work" "$seeds/$target" >"$log" 2>&1 || target_status=$?
+  executions=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+  coverage=$(grep -o 'cov: [0-9]* ft: [0-9]*' "$log" | tail -1)
+  found=$(find "$findings" -type f | wc -l)
+  echo "$target: ${executions:-?} executions, ${coverage:-cov: ?}, $found findings (log: $log)"
+  if [ "$target_status" -ne 0 ] || [ "$found" -ne 0 ]; then
+    tail -n 40 "$log" >&2
+    echo "$target: FAILED; the inputs that failed are in $findings/" >&2
+    status=1
+  fi
+done
+exit "$status"

@@ -39,7 +39,7 @@ std::string identity(const std::string& path) {
 
 class Collector {
  public:
-  explicit Collector(bool recursive) : recursive_(recursive) {}
+  Collector(bool recursive, const StopRequested& stop) : recursive_(recursive), stop_(stop) {}
 
   void add_file(const std::string& path) {
     ++matched_;
@@ -49,7 +49,10 @@ class Collector {
   void add_folder(const fs::path& folder) {
     std::vector<fs::path> entries;
     std::error_code ec;
+    // A folder of a million files, or one on a slow network share, takes a while.
+    const std::string doing = "scanning folder '" + folder.string() + "'";
     for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
+      stop_if_requested(stop_, doing);
       entries.push_back(it->path());
     }
     if (ec) {
@@ -61,6 +64,7 @@ class Collector {
   }
 
   void add_entry(const fs::path& entry, const fs::path& parent) {
+    stop_if_requested(stop_, "scanning '" + parent.string() + "'");
     std::error_code ec;
     if (fs::is_directory(entry, ec)) {
       if (recursive_) {
@@ -86,6 +90,7 @@ class Collector {
 
  private:
   bool recursive_;
+  const StopRequested& stop_;
   InputFiles result_;
   std::set<std::string> seen_;
   size_t matched_ = 0;
@@ -132,8 +137,9 @@ bool has_image_extension(const std::string& path) {
   return kImageExtensions.count(lower(extension_of(path))) > 0;
 }
 
-InputFiles expand_inputs(const std::vector<std::string>& arguments, bool recursive) {
-  Collector collector(recursive);
+InputFiles expand_inputs(const std::vector<std::string>& arguments, bool recursive,
+                         const StopRequested& stop) {
+  Collector collector(recursive, stop);
   for (const auto& argument : arguments) {
     const size_t before = collector.matched();
     std::error_code ec;

@@ -4,10 +4,13 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <sstream>
+#include <string>
 
 namespace nst {
 namespace {
@@ -272,9 +275,45 @@ std::optional<std::string> png_problem(const std::vector<unsigned char>& bytes) 
   }
 }
 
+// PFM: "PF" (colour) or "Pf" (grey), width, height and a non-zero scale separated by
+// whitespace, one whitespace character, then width × height × channels 32-bit floats.
+// OpenCV decodes PFM from a temporary file, and a header it rejects by throwing leaves that
+// file behind in /tmp: only whole, well-formed PFM files reach it.
+std::optional<std::string> pfm_problem(const std::vector<unsigned char>& bytes) {
+  const std::string problem =
+      "the file is truncated or corrupt: a PFM file is 'PF' or 'Pf', its width, height and "
+      "scale, then its pixels";
+  const std::string head(bytes.begin(), bytes.begin() + std::min<size_t>(bytes.size(), 256));
+  std::vector<std::string> fields;
+  size_t at = 2;
+  while (fields.size() < 3) {
+    if (at >= head.size() || !std::isspace(static_cast<unsigned char>(head[at]))) return problem;
+    while (at < head.size() && std::isspace(static_cast<unsigned char>(head[at]))) ++at;
+    const size_t start = at;
+    while (at < head.size() && !std::isspace(static_cast<unsigned char>(head[at]))) ++at;
+    if (at == start || at >= head.size()) return problem;
+    fields.push_back(head.substr(start, at - start));
+  }
+  for (int i = 0; i < 2; ++i) {
+    if (fields[i].size() > 9 || fields[i].find_first_not_of("0123456789") != std::string::npos) {
+      return problem;
+    }
+  }
+  char* end = nullptr;
+  const double scale = std::strtod(fields[2].c_str(), &end);
+  if (*end != '\0' || !std::isfinite(scale) || scale == 0) return problem;
+  const uint64_t channels = bytes[1] == 'F' ? 3 : 1;
+  const uint64_t needed = std::stoull(fields[0]) * std::stoull(fields[1]) * channels * 4;
+  if (bytes.size() - (at + 1) < needed) return problem;
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::optional<std::string> find_structure_problem(const std::vector<unsigned char>& bytes) {
+  if (bytes.size() >= 2 && bytes[0] == 'P' && (bytes[1] == 'F' || bytes[1] == 'f')) {
+    return pfm_problem(bytes);
+  }
   if (bytes.size() >= 8 && std::memcmp(bytes.data(), "\x89PNG\r\n\x1a\n", 8) == 0) {
     return png_problem(bytes);
   }

@@ -1,6 +1,8 @@
 #include "nst/image_io.h"
 
 #include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -17,6 +19,7 @@
 #include "nst/atomic_file.h"
 #include "nst/error.h"
 #include "nst/image_header.h"
+#include "nst/read_bytes.h"
 
 namespace nst {
 namespace fs = std::filesystem;
@@ -38,85 +41,16 @@ std::string lower_extension(const std::string& path) {
   return ext;
 }
 
-// Reads `fd` to its end, refusing more than `max_bytes`.
-std::vector<unsigned char> read_stream(int fd, const std::string& path, int64_t max_bytes) {
-  std::vector<unsigned char> bytes;
-  std::vector<unsigned char> chunk(1 << 16);
-  for (;;) {
-    const ssize_t n = read(fd, chunk.data(), chunk.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) read_error(path, std::strerror(errno));
-    if (n == 0) break;
-    bytes.insert(bytes.end(), chunk.begin(), chunk.begin() + n);
-    if (max_bytes > 0 && static_cast<int64_t>(bytes.size()) > max_bytes) {
-      std::ostringstream limit;
-      limit << std::fixed << std::setprecision(0) << static_cast<double>(max_bytes) / 1e6;
-      read_error(path, "the stream holds more than " + limit.str() +
-                           " MB, more than an image within --max-input-pixels needs");
-    }
-  }
-  if (bytes.empty())
-    read_error(path, path == "-" ? "standard input is empty" : "the stream is empty");
-  return bytes;
-}
-
-// Why a file that is neither a regular file, a folder nor a FIFO is not read.
-std::string what_it_is(fs::file_type type) {
-  switch (type) {
-    case fs::file_type::character:
-      return "it is a character device, not an image file";
-    case fs::file_type::block:
-      return "it is a block device, not an image file";
-    case fs::file_type::socket:
-      return "it is a socket, not an image file";
-    default:
-      return "it is not a regular file";
-  }
-}
-
 }  // namespace
-
-bool is_stream(const std::string& path) {
-  std::error_code ec;
-  return path == "-" || fs::status(path, ec).type() == fs::file_type::fifo;
-}
 
 int64_t stream_byte_limit(int64_t max_pixels) {
   if (max_pixels <= 0) return int64_t{4} << 30;
   return std::max<int64_t>(int64_t{64} << 20, 16 * max_pixels);
 }
 
-std::vector<unsigned char> read_input(const std::string& path, int64_t max_bytes) {
-  if (path == "-") return read_stream(STDIN_FILENO, path, max_bytes);
-  std::error_code ec;
-  const auto status = fs::status(path, ec);
-  if (!fs::exists(status)) {
-    // A symlink loop or a folder we may not enter says so; everything else is simply missing.
-    read_error(path,
-               ec && ec != std::errc::no_such_file_or_directory ? ec.message() : "no such file");
-  }
-  if (fs::is_directory(status)) read_error(path, "it is a folder, not an image file");
-  if (status.type() == fs::file_type::fifo) {
-    // A pipe, a FIFO or process substitution (/dev/fd/N): read once, as it comes.
-    const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) read_error(path, std::strerror(errno));
-    try {
-      auto bytes = read_stream(fd, path, max_bytes);
-      close(fd);
-      return bytes;
-    } catch (...) {
-      close(fd);
-      throw;
-    }
-  }
-  if (!fs::is_regular_file(status)) read_error(path, what_it_is(status.type()));
-  std::ifstream in(path, std::ios::binary);
-  if (!in) read_error(path, std::strerror(errno));
-  std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)),
-                                   std::istreambuf_iterator<char>());
-  if (in.bad()) read_error(path, std::strerror(errno));
-  if (bytes.empty()) read_error(path, "the file is empty");
-  return bytes;
+std::vector<unsigned char> read_input(const std::string& path, int64_t max_bytes,
+                                      const StopRequested& stop) {
+  return read_bytes(path, max_bytes, "image", ErrorCode::kImageRead, stop);
 }
 
 namespace {
@@ -334,8 +268,10 @@ std::optional<cv::Size> read_image_size(const std::string& path) {
   return cv::Size(static_cast<int>(header->width), static_cast<int>(header->height));
 }
 
-Image load_image(const std::string& path, int64_t long_side, int64_t max_pixels) {
-  return decode_image(read_input(path, stream_byte_limit(max_pixels)), path, long_side, max_pixels);
+Image load_image(const std::string& path, int64_t long_side, int64_t max_pixels,
+                 const StopRequested& stop) {
+  return decode_image(read_input(path, stream_byte_limit(max_pixels), stop), path, long_side,
+                      max_pixels);
 }
 
 const std::vector<std::string>& writable_extensions() {
@@ -395,7 +331,7 @@ void save_image(const std::string& path, const torch::Tensor& rgb, const cv::Mat
 }
 
 void write_image_to(int fd, const torch::Tensor& rgb, const cv::Mat& alpha,
-                    const std::string& format) {
+                    const std::string& format, const StopRequested& stop) {
   const std::string name = "-";
   if (std::find(writable_extensions().begin(), writable_extensions().end(), format) ==
       writable_extensions().end()) {
@@ -403,8 +339,20 @@ void write_image_to(int fd, const torch::Tensor& rgb, const cv::Mat& alpha,
   }
   // Encoded whole first: a failed encode writes nothing.
   const auto encoded = encode_image(rgb, alpha, format, name);
-  if (const int error = write_all(fd, encoded.data(), encoded.size()); error != 0) {
-    write_error(name, std::string("write failed: ") + std::strerror(error));
+  // A pipe whose reader has stalled would block a write of the whole image; PIPE_BUF bytes at
+  // a time after poll() says there is room never block, so `stop` is heard.
+  size_t written = 0;
+  while (written < encoded.size()) {
+    stop_if_requested(stop, "writing the image to standard output");
+    pollfd room{fd, POLLOUT, 0};
+    const int ready = poll(&room, 1, 100);
+    if (ready < 0 && errno != EINTR) write_error(name, std::strerror(errno));
+    if (ready <= 0) continue;
+    const size_t size = std::min<size_t>(PIPE_BUF, encoded.size() - written);
+    if (const int error = write_all(fd, encoded.data() + written, size); error != 0) {
+      write_error(name, std::string("write failed: ") + std::strerror(error));
+    }
+    written += size;
   }
 }
 

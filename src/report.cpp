@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "nst/atomic_file.h"
+#include "nst/json_text.h"
 
 namespace nst {
 namespace {
@@ -97,7 +98,7 @@ json job_json(const JobResult& r, uint64_t seed) {
 }  // namespace
 
 std::string options_json_text(const StyleTransferOptions& options) {
-  return options_json(options).dump();
+  return json_text(options_json(options));
 }
 
 std::string report_json(const RunInfo& run, const std::vector<JobResult>& jobs) {
@@ -126,7 +127,7 @@ std::string report_json(const RunInfo& run, const std::vector<JobResult>& jobs) 
                    {"counts", counts},
                    {"jobs", entries}};
   if (!run.error.empty()) document["error"] = run.error;
-  return document.dump(2) + "\n";
+  return json_text(document, 2) + "\n";
 }
 
 void write_report(const std::string& path, const RunInfo& run, const std::vector<JobResult>& jobs) {

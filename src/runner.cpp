@@ -49,33 +49,15 @@ void check_input_size(const torch::Tensor& rgb, const std::string& path,
 
 }  // namespace
 
-const char* to_string(JobStatus status) {
-  switch (status) {
-    case JobStatus::kPending:
-      return "pending";
-    case JobStatus::kDone:
-      return "done";
-    case JobStatus::kSkipped:
-      return "skipped";
-    case JobStatus::kFailed:
-      return "failed";
-    case JobStatus::kCutShort:
-      return "cut short";
-    case JobStatus::kInterrupted:
-      return "interrupted";
-  }
-  return "?";
-}
-
 BatchRunner::BatchRunner(const FeatureExtractor& extractor, StyleTransferOptions options,
-                         BatchOptions batch)
+                         BatchOptions batch, const StopRequested& stop)
     : engine_(extractor, std::move(options)), batch_(std::move(batch)) {
   if (engine_.options().init() == Init::kImage) {
     if (batch_.init_image.empty()) {
       throw Error(ErrorCode::kInvalidOptions, "starting from an image needs the image's path");
     }
     init_image_ =
-        load_image(batch_.init_image, engine_.options().size(), batch_.max_input_pixels).rgb;
+        load_image(batch_.init_image, engine_.options().size(), batch_.max_input_pixels, stop).rgb;
   }
 }
 
@@ -98,21 +80,28 @@ void BatchRunner::check_memory(const std::string& content_path) {
       stored ? fit_long_side(stored->width, stored->height, options.size())
              : cv::Size(static_cast<int>(options.size()), static_cast<int>(options.size()));
   const int64_t needed = engine_.estimate_memory_bytes(size.height, size.width);
-  const int64_t free_bytes = available_memory_bytes();
-  if (free_bytes <= 0) return;  // unknown here: no check
-  // What this process holds already counts towards its peak, so it is available to the job.
-  const int64_t available = free_bytes + resident_memory_bytes();
-  if (needed <= available) return;
   const auto gigabytes = [](int64_t bytes) {
     std::ostringstream out;
     out << std::fixed << std::setprecision(1) << static_cast<double>(bytes) / 1e9 << " GB";
     return out.str();
   };
-  throw Error(ErrorCode::kOutOfMemory,
-              "cannot paint '" + content_path + "' at --size " + std::to_string(options.size()) +
-                  " (" + std::to_string(size.width) + "x" + std::to_string(size.height) +
-                  "): it needs about " + gigabytes(needed) + " of memory and " +
-                  gigabytes(available) + " is available; lower --size");
+  const auto refuse = [&](const std::string& what_is_left) {
+    throw Error(ErrorCode::kOutOfMemory,
+                "cannot paint '" + content_path + "' at --size " + std::to_string(options.size()) +
+                    " (" + std::to_string(size.width) + "x" + std::to_string(size.height) +
+                    "): it needs about " + gigabytes(needed) + " of memory and " + what_is_left +
+                    "; lower --size");
+  };
+  // `ulimit -v` counts address space, which LibTorch's allocations take as they come: past it
+  // the job would fail halfway, inside an allocation.
+  if (const int64_t left = address_space_left_bytes(); left >= 0 && needed > left) {
+    refuse("the address-space limit (ulimit -v) leaves " + gigabytes(left));
+  }
+  const int64_t free_bytes = available_memory_bytes();
+  if (free_bytes <= 0) return;  // unknown here: no check
+  // What this process holds already counts towards its peak, so it is available to the job.
+  const int64_t available = free_bytes + resident_memory_bytes();
+  if (needed > available) refuse(gigabytes(available) + " is available");
 }
 
 // Size and hash of an input file, as far as it can be read: a report should say what a
@@ -125,6 +114,8 @@ InputInfo BatchRunner::describe(const std::string& path) {
       const auto& bytes = stream(path);
       info.bytes = static_cast<int64_t>(bytes.size());
       if (batch_.hash_inputs) info.sha256 = sha256_bytes(bytes);
+    } catch (const Stopped&) {
+      throw;
     } catch (const Error&) {
       info.bytes = -1;  // the job's own error says why
     }
@@ -148,7 +139,9 @@ const std::vector<unsigned char>& BatchRunner::stream(const std::string& path) {
   if (it == streams_.end()) {
     StreamEntry entry;
     try {
-      entry.bytes = read_input(path, stream_byte_limit(batch_.max_input_pixels));
+      entry.bytes = read_input(path, stream_byte_limit(batch_.max_input_pixels), stop_);
+    } catch (const Stopped&) {
+      throw;  // not the stream's fault: not kept
     } catch (const Error& error) {
       entry.error = error.what();
     }
@@ -162,7 +155,7 @@ Image BatchRunner::load(const std::string& path, int64_t long_side) {
   if (is_stream(path)) {
     return decode_image(stream(path), path, long_side, batch_.max_input_pixels);
   }
-  return load_image(path, long_side, batch_.max_input_pixels);
+  return load_image(path, long_side, batch_.max_input_pixels, stop_);
 }
 
 const BatchRunner::StyleEntry& BatchRunner::style(const std::string& path) {
@@ -176,10 +169,16 @@ const BatchRunner::StyleEntry& BatchRunner::style(const std::string& path) {
     entry.image = image.rgb;
     // With histogram matching the targets depend on each content, so they are made per job.
     if (options.preserve_colours() != PreserveColours::kHistogram) {
-      entry.targets = engine_.style_targets(image.rgb);
+      try {
+        entry.targets = engine_.style_targets(image.rgb, stop_);
+      } catch (const Stopped&) {
+        throw Stopped("computing the targets of style '" + path + "'");
+      }
     }
     entry.info.width = image.rgb.size(3);
     entry.info.height = image.rgb.size(2);
+  } catch (const Stopped&) {
+    throw;  // not the style's fault: not kept
   } catch (...) {
     // LibTorch's errors and the standard library's too: otherwise the style would be loaded
     // and fail again for every job that uses it.
@@ -217,13 +216,13 @@ StyleTargets BatchRunner::matched_targets(const Job& job, const torch::Tensor& c
   const auto weights = job.blend.empty() ? std::vector<double>{1.0} : job.blend_weights;
   std::vector<StyleTargets> parts;
   for (const auto& path : paths) {
-    parts.push_back(engine_.style_targets(match_colour_statistics(style(path).image, content)));
+    parts.push_back(
+        engine_.style_targets(match_colour_statistics(style(path).image, content), stop_));
   }
   return parts.size() == 1 ? parts[0] : engine_.blend_targets(parts, weights);
 }
 
-void BatchRunner::run_job(JobResult& result, BatchListener& listener,
-                          const std::function<bool()>& stop_requested) {
+void BatchRunner::run_job(JobResult& result, BatchListener& listener) {
   const Job& job = result.job;
   const auto start = Clock::now();
   reset_peak_memory();
@@ -232,6 +231,8 @@ void BatchRunner::run_job(JobResult& result, BatchListener& listener,
     if (batch_.skip_existing) {
       result.status = JobStatus::kSkipped;
       result.reason = "output exists";
+      // A run killed between writing the output and removing its .partial left one behind.
+      fs::remove(partial_path(job.output), ec);
       return;
     }
     if (!batch_.overwrite) {
@@ -267,25 +268,33 @@ void BatchRunner::run_job(JobResult& result, BatchListener& listener,
 
     bool interrupted = false;
     bool timed_out = false;
-    const auto transfer = engine_.run(
-        content.rgb, matched.scales.empty() ? targets : matched,
-        [&](const ProgressEvent& e) {
-          listener.iteration(job, e);
-          if (batch_.save_every > 0 && !to_stdout && e.iteration % batch_.save_every == 0 &&
-              e.iteration < e.iterations) {
-            save_image(iteration_path(job.output, e.iteration), e.image, content.alpha);
-          }
-          if (stop_requested && stop_requested()) {
-            interrupted = true;
-            return false;
-          }
-          if (batch_.time_limit_seconds > 0 && e.elapsed_seconds >= batch_.time_limit_seconds) {
-            timed_out = true;
-            return false;
-          }
-          return true;
-        },
-        init_image_);
+    listener.optimisation_started(job);
+    TransferResult transfer;
+    try {
+      transfer = engine_.run(
+          content.rgb, matched.scales.empty() ? targets : matched,
+          [&](const ProgressEvent& e) {
+            listener.iteration(job, e);
+            if (batch_.save_every > 0 && !to_stdout && e.iteration % batch_.save_every == 0 &&
+                e.iteration < e.iterations) {
+              save_image(iteration_path(job.output, e.iteration), e.image, content.alpha);
+            }
+            if (stop_ && stop_()) {
+              interrupted = true;
+              return false;
+            }
+            if (batch_.time_limit_seconds > 0 && e.elapsed_seconds >= batch_.time_limit_seconds) {
+              timed_out = true;
+              return false;
+            }
+            return true;
+          },
+          init_image_);
+    } catch (...) {
+      listener.optimisation_ended(job);
+      throw;
+    }
+    listener.optimisation_ended(job);
     result.iterations = transfer.iterations;
     result.optimisation_seconds = transfer.seconds;
     result.scales = transfer.scales;
@@ -303,7 +312,7 @@ void BatchRunner::run_job(JobResult& result, BatchListener& listener,
                       std::to_string(options.total_iterations()) + " iterations";
     } else {
       if (to_stdout) {
-        write_image_to(STDOUT_FILENO, transfer.image, content.alpha, batch_.stdout_format);
+        write_image_to(STDOUT_FILENO, transfer.image, content.alpha, batch_.stdout_format, stop_);
       } else {
         save_image(job.output, transfer.image, content.alpha);
         // A .partial left by an interrupted earlier run is superseded now.
@@ -317,6 +326,12 @@ void BatchRunner::run_job(JobResult& result, BatchListener& listener,
                         std::to_string(options.total_iterations()) + " iterations";
       }
     }
+  } catch (const Stopped& stopped) {
+    // Asked to stop before the optimisation (reading, computing targets) or while writing to
+    // a stalled pipe: nothing of this job is worth keeping.
+    stopped_ = true;
+    result.status = JobStatus::kInterrupted;
+    result.reason = stopped.what();
   } catch (...) {
     result.status = JobStatus::kFailed;
     result.reason = failure_reason(std::current_exception());
@@ -326,13 +341,15 @@ void BatchRunner::run_job(JobResult& result, BatchListener& listener,
 }
 
 std::vector<JobResult> BatchRunner::run(const std::vector<Job>& jobs, BatchListener& listener,
-                                        const std::function<bool()>& stop_requested) {
+                                        const StopRequested& stop_requested) {
+  stop_ = stop_requested;
+  stopped_ = false;  // a new batch
   std::vector<JobResult> results(jobs.size());
   for (size_t i = 0; i < jobs.size(); ++i) results[i].job = jobs[i];
   for (size_t i = 0; i < jobs.size(); ++i) {
     if (stopped_ || (stop_requested && stop_requested())) break;
     listener.job_started(jobs[i], i + 1, jobs.size());
-    run_job(results[i], listener, stop_requested);
+    run_job(results[i], listener);
     listener.job_finished(results[i]);
     if (results[i].status == JobStatus::kFailed && batch_.fail_fast) stopped_ = true;
   }

@@ -1,6 +1,7 @@
 #include "nst/system_limits.h"
 
 #include <sched.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <cmath>
@@ -166,6 +167,14 @@ int64_t available_memory_bytes(const std::string& root) {
     }
   }
   return available;
+}
+
+int64_t address_space_left_bytes(const std::string& root) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_AS, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return -1;
+  const auto kilobytes = keyed_number(fs::path(root) / "proc/self/status", "VmSize:");
+  const int64_t size = kilobytes ? *kilobytes * 1024 : 0;
+  return std::max<int64_t>(0, static_cast<int64_t>(limit.rlim_cur) - size);
 }
 
 CpuBudget cpu_budget(int affinity_cpus, const std::string& root) {

@@ -114,14 +114,16 @@ int64_t StyleTransfer::estimate_memory_bytes(int64_t height, int64_t width) cons
   return static_cast<int64_t>(bytes);
 }
 
-StyleTargets StyleTransfer::style_targets(const torch::Tensor& style_rgb255) const {
+StyleTargets StyleTransfer::style_targets(const torch::Tensor& style_rgb255,
+                                          const StopRequested& stop) const {
   torch::NoGradGuard no_grad;
   const auto style = style_rgb255.to(extractor_.device(), torch::kFloat32);
   StyleTargets targets;
   for (const auto& [height, width] : scale_shapes(options_, style.size(2), style.size(3))) {
     std::map<std::string, torch::Tensor> grams;
-    for (auto& [name, features] : extractor_.extract(resize_image(style, height, width),
-                                                     options_.style_layers(), layer_type_)) {
+    for (auto& [name, features] :
+         extractor_.extract(resize_image(style, height, width), options_.style_layers(),
+                            layer_type_, FeatureExtractor::Output::kFloat32, stop)) {
       grams.emplace(name, options_.style_loss() == StyleLoss::kW2 ? gaussian_statistics(features)
                                                                   : gram_matrix(features));
     }

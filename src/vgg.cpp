@@ -1,13 +1,16 @@
 #include "nst/vgg.h"
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <caffe2/serialize/read_adapter_interface.h>
 #include <torch/script.h>
 
 #include <array>
 #include <cmath>
+#include <cstring>
 #include <sstream>
 
 #include "nst/error.h"
+#include "nst/read_bytes.h"
 
 namespace nst {
 namespace {
@@ -31,6 +34,24 @@ std::vector<std::string> make_layer_names() {
   }
   return names;
 }
+
+// TorchScript's zip reader over a file already in memory: the file was read by `read_bytes`,
+// which can be stopped, and is not read twice.
+class BytesReader : public caffe2::serialize::ReadAdapterInterface {
+ public:
+  explicit BytesReader(const std::vector<unsigned char>& bytes) : bytes_(bytes) {}
+  size_t size() const override { return bytes_.size(); }
+  size_t read(uint64_t position, void* buffer, size_t count,
+              const char* /*what*/ = "") const override {
+    if (position >= bytes_.size()) return 0;
+    count = std::min<size_t>(count, bytes_.size() - position);
+    std::memcpy(buffer, bytes_.data() + position, count);
+    return count;
+  }
+
+ private:
+  const std::vector<unsigned char>& bytes_;
+};
 
 [[noreturn]] void fail(const std::string& path, const std::string& why) {
   throw Error(ErrorCode::kModelInvalid, "model '" + path + "' " + why);
@@ -124,10 +145,16 @@ int64_t FeatureExtractor::activation_count(const std::vector<std::string>& layer
   return count;
 }
 
-FeatureExtractor FeatureExtractor::load(const std::string& path, torch::Device device) {
+FeatureExtractor FeatureExtractor::load(const std::string& path, torch::Device device,
+                                        const StopRequested& stop) {
+  return load_bytes(read_bytes(path, 0, "model", ErrorCode::kModelInvalid, stop), path, device);
+}
+
+FeatureExtractor FeatureExtractor::load_bytes(const std::vector<unsigned char>& bytes,
+                                              const std::string& path, torch::Device device) {
   torch::jit::Module root;
   try {
-    root = torch::jit::load(path, torch::kCPU);
+    root = torch::jit::load(std::make_shared<BytesReader>(bytes), torch::kCPU);
   } catch (const c10::Error& error) {
     fail(path, "could not be loaded as TorchScript: " + first_line(error.what()));
   } catch (const std::exception& error) {
@@ -301,7 +328,7 @@ bool FeatureExtractor::supports(torch::ScalarType precision) const {
 
 std::map<std::string, torch::Tensor> FeatureExtractor::extract(
     const torch::Tensor& rgb255, const std::vector<std::string>& layers,
-    torch::ScalarType precision, Output output) const {
+    torch::ScalarType precision, Output output, const StopRequested& stop) const {
   TORCH_CHECK(supports(precision), "extract(): ", precision, " is not supported on ", device_);
   const bool converted = precision != torch::kFloat32;
   const bool to_float32 = converted && output == Output::kFloat32;
@@ -321,6 +348,7 @@ std::map<std::string, torch::Tensor> FeatureExtractor::extract(
   if (converted) x = x.to(precision);
   const auto& names = layer_names();
   for (int i = 0; i <= deepest; ++i) {
+    stop_if_requested(stop, "running the network");
     x = apply(layers_[i], x, precision);
     if (wanted[i]) out.emplace(names[i], to_float32 ? x.to(torch::kFloat32) : x);
   }

@@ -716,6 +716,26 @@ TEST_F(BatchCli, MissingModelStillWritesTheReport) {
   EXPECT_TRUE(tree(at("out")).empty());
 }
 
+// Linux file names may hold any bytes; a report and JSON logs about them must still be written.
+TEST_F(BatchCli, FileNamesThatAreNotUtf8AreReportedWithReplacementCharacters) {
+  image("contents/a\xff\xfe.png", test::gradient_image(48, 36));
+  styles();
+  const auto run = nst("-c contents -s styles/x.png -o out/ --size 32 --iterations 2 --model " +
+                       shell_quote(kModel) + " --report run.json --progress json");
+  EXPECT_EQ(run.exit_code, 0) << run.all();
+  const json r = report("run.json");
+  ASSERT_FALSE(r.is_null());
+  EXPECT_EQ(r["status"], "done");
+  // Each byte that is not UTF-8 becomes U+FFFD.
+  EXPECT_CONTAINS(r["jobs"][0]["content"]["path"].get<std::string>(),
+                  "a\xef\xbf\xbd\xef\xbf\xbd.png");
+  // Every progress line on stderr is still JSON.
+  std::istringstream lines(run.err);
+  for (std::string line; std::getline(lines, line);) {
+    EXPECT_FALSE(parse_json(line).is_discarded()) << line;
+  }
+}
+
 TEST_F(BatchCli, BadArgumentsExit1) {
   small_contents();
   styles();

@@ -38,15 +38,19 @@ class Runner : public testing::Test {
     return j;
   }
 
-  // Runs two jobs of three steps each; the stop is asked for from the `stop_at`-th poll on
-  // (the runner polls once before each job and after every step).
-  std::vector<JobResult> run_with_stop_at(int stop_at) const {
+  // Runs two jobs of three steps each; the stop is asked for once `steps` steps (of both jobs
+  // together) have been taken.
+  std::vector<JobResult> run_with_stop_after(int steps) const {
     BatchRunner runner(model(), StyleTransferOptions().size(48).iterations(3), BatchOptions());
-    BatchListener listener;
-    int polls = 0;
-    return runner.run({job(0, "a.png"), job(1, "b.png")}, listener,
-                      [&] { return ++polls >= stop_at; });
+    StepCounter counter;
+    return runner.run({job(0, "a.png"), job(1, "b.png")}, counter,
+                      [&] { return counter.steps >= steps; });
   }
+
+  struct StepCounter : BatchListener {
+    void iteration(const Job&, const ProgressEvent&) override { ++steps; }
+    int steps = 0;
+  };
 
   test::TempDir dir_;
   std::string content_ = dir_.file("content.png");
@@ -54,7 +58,7 @@ class Runner : public testing::Test {
 };
 
 TEST_F(Runner, AStopAtTheLastStepFindsTheJobFinished) {
-  const auto results = run_with_stop_at(4);
+  const auto results = run_with_stop_after(3);
   ASSERT_EQ(results.size(), 2u);
   EXPECT_EQ(results[0].status, JobStatus::kDone) << results[0].reason;
   EXPECT_EQ(results[0].iterations, 3);
@@ -67,7 +71,7 @@ TEST_F(Runner, AStopAtTheLastStepFindsTheJobFinished) {
 }
 
 TEST_F(Runner, AStopBeforeTheLastStepKeepsAPartial) {
-  const auto results = run_with_stop_at(3);
+  const auto results = run_with_stop_after(2);
   EXPECT_EQ(results[0].status, JobStatus::kInterrupted);
   EXPECT_EQ(results[0].reason, "interrupted after 2 of 3 iterations");
   EXPECT_FALSE(fs::exists(dir_.file("a.png")));
@@ -89,6 +93,15 @@ TEST(FailureReason, OneLineForAUserWhateverWasThrown) {
   EXPECT_EQ(reason_of([] { throw std::out_of_range("map::at"); }), "map::at");
   EXPECT_EQ(reason_of([] { throw std::bad_alloc(); }), "out of memory");
   EXPECT_EQ(reason_of([] { throw 42; }), "an unknown error");
+  // LibTorch's allocator meeting a memory limit halfway through a job.
+  EXPECT_EQ(reason_of([] {
+              throw std::runtime_error(
+                  "[enforce fail at alloc_cpu.cpp:75] err == 0. DefaultCPUAllocator: can't "
+                  "allocate memory: you tried to allocate 134217728 bytes. Error code 12 (Cannot "
+                  "allocate memory)\nbacktrace");
+            }),
+            "out of memory: an allocation of 134217728 bytes failed (lower --size, or raise the "
+            "memory limit)");
   // LibTorch's message without its backtrace.
   const std::string torch = reason_of([] { TORCH_CHECK(false, "shapes differ"); });
   EXPECT_NE(torch.find("shapes differ"), std::string::npos) << torch;

@@ -91,7 +91,7 @@ TEST_F(Streams, AStreamLongerThanAnyImageWithinTheLimitIsCutOff) {
   // --max-input-pixels 1000 allows 64 MiB from a stream; 70 MB of zeros is refused unread.
   expect_refused(nst("-c - -s " + shell_quote(style_) + " --max-input-pixels 1000",
                      "< <(head -c 70000000 /dev/zero)"),
-                 "cannot read image '-': the stream holds more than 67 MB");
+                 "cannot read image '-': it holds more than 67 MB");
 }
 
 TEST_F(Streams, DevicesAreRefusedByName) {

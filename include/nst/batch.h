@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "nst/stop.h"
+
 namespace nst {
 
 /// One unit of a batch: paint `content` in the style of `style` into `output`.
@@ -25,9 +27,10 @@ struct InputFiles {
 /// Expands command-line arguments into image files: a file stands for itself; a folder for the
 /// image files in it (by extension, sorted by name; with `recursive`, also in its sub-folders);
 /// a glob pattern (`*`, `?`, `[`) for the files it matches, sorted. A file already listed is
-/// not listed again. Throws `nst::Error(kImageRead)` for an argument that exists nowhere or
-/// matches nothing.
-InputFiles expand_inputs(const std::vector<std::string>& arguments, bool recursive);
+/// not listed again. `stop` is asked at each folder entry. Throws `nst::Error(kImageRead)` for an
+/// argument that exists nowhere or matches nothing, or `nst::Stopped`.
+InputFiles expand_inputs(const std::vector<std::string>& arguments, bool recursive,
+                         const StopRequested& stop = {});
 
 /// Whether a file name has the extension of an image format `nst` reads.
 bool has_image_extension(const std::string& path);

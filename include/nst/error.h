@@ -17,6 +17,7 @@ enum class ErrorCode {
   kNumerical,       ///< the optimisation produced a NaN or infinite loss
   kOutOfMemory,     ///< the job would need more memory than the machine has available
   kReportWrite,     ///< the run's report cannot be written
+  kStopped,         ///< the caller asked the work to stop (`nst::Stopped`)
 };
 
 /// The one exception type the library throws. Its message is a complete sentence for the

@@ -23,7 +23,9 @@ std::optional<ImageHeader> read_image_header(const std::vector<unsigned char>& b
 /// For JPEG and PNG, whose decoders would otherwise pass a cut-off file as a partly grey
 /// image or print their complaints on stderr: why `bytes` cannot be a complete image (the
 /// JPEG stops before its end-of-image marker; the PNG stops before its IEND chunk, or a chunk
-/// fails its CRC). Nothing when no such problem is found, or for other formats.
+/// fails its CRC). Also for PFM, whose OpenCV decoder leaves a temporary file behind when it
+/// rejects a header: anything but a well-formed header followed by all its pixels. Nothing when
+/// no such problem is found, or for other formats.
 std::optional<std::string> find_structure_problem(const std::vector<unsigned char>& bytes);
 
 }  // namespace nst

@@ -7,6 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "nst/read_bytes.h"
+#include "nst/stop.h"
+
 namespace nst {
 
 /// A decoded image, ready for the engine.
@@ -24,22 +27,20 @@ constexpr int64_t kDefaultMaxInputPixels = 100'000'000;
 /// the aspect ratio; a JPEG is then decoded at 1/2, 1/4 or 1/8 scale where that still leaves
 /// enough pixels. An image with more than `max_pixels` pixels (0: no limit) is refused, judged
 /// from its header before decoding where the format's header is known (`read_image_header`).
-/// Throws `nst::Error(kImageRead)` naming the file and the problem.
+/// The file is read by `read_input`, asking `stop`. Throws `nst::Error(kImageRead)` naming the
+/// file and the problem, or `nst::Stopped`.
 Image load_image(const std::string& path, int64_t long_side,
-                 int64_t max_pixels = kDefaultMaxInputPixels);
-
-/// Whether `path` is read as a stream, once and to its end: "-" (standard input), a pipe or a
-/// FIFO (process substitution's /dev/fd/N included).
-bool is_stream(const std::string& path);
+                 int64_t max_pixels = kDefaultMaxInputPixels, const StopRequested& stop = {});
 
 /// Most bytes read from a stream for an image of at most `max_pixels` pixels: 16 a pixel (four
 /// channels of 32-bit floats, uncompressed), at least 64 MiB; 4 GiB without a pixel limit.
 int64_t stream_byte_limit(int64_t max_pixels);
 
-/// The bytes of the image file at `path`: a regular file, or a stream (`is_stream`) read to
-/// its end, at most `max_bytes` of it. Folders, devices and sockets are refused. Throws
-/// `nst::Error(kImageRead)` naming the file and the problem.
-std::vector<unsigned char> read_input(const std::string& path, int64_t max_bytes);
+/// The bytes of the image file at `path` by `read_bytes`: a regular file, or a stream
+/// (`is_stream`) read to its end, at most `max_bytes` of it, asking `stop` while it waits.
+/// Throws `nst::Error(kImageRead)` naming the file and the problem, or `nst::Stopped`.
+std::vector<unsigned char> read_input(const std::string& path, int64_t max_bytes,
+                                      const StopRequested& stop = {});
 
 /// Decodes an image already in memory; `name` is used in error messages only.
 Image decode_image(const std::vector<unsigned char>& bytes, const std::string& name,
@@ -73,9 +74,11 @@ void save_image(const std::string& path, const torch::Tensor& rgb, const cv::Mat
 
 /// Encodes `rgb` plus its alpha (when the format keeps it) in `format` (a writable extension)
 /// and writes it to the open file `fd` (standard output for `-o -`); the whole image is
-/// encoded before the first byte is written. Throws `nst::Error(kImageWrite)` naming "-".
+/// encoded before the first byte is written. While `fd` has no room (a pipe whose reader
+/// stalls), `stop` is asked ten times a second. Throws `nst::Error(kImageWrite)` naming "-",
+/// or `nst::Stopped`.
 void write_image_to(int fd, const torch::Tensor& rgb, const cv::Mat& alpha,
-                    const std::string& format);
+                    const std::string& format, const StopRequested& stop = {});
 
 /// [1, 3, H, W] float RGB 0..255 → H×W CV_8UC3 BGR (rounded, clamped).
 cv::Mat tensor_to_bgr8(const torch::Tensor& rgb);

@@ -8,48 +8,12 @@
 
 #include "nst/batch.h"
 #include "nst/image_io.h"
+#include "nst/job_result.h"
 #include "nst/options.h"
 #include "nst/transfer.h"
 #include "nst/vgg.h"
 
 namespace nst {
-
-/// What became of a job.
-enum class JobStatus {
-  kPending,      ///< not run (the batch stopped before it)
-  kDone,         ///< finished and written
-  kSkipped,      ///< not run: its output existed and skipping was asked for
-  kFailed,       ///< could not be done; `reason` says why, nothing was written
-  kCutShort,     ///< stopped by the time limit; its result so far was written as the output
-  kInterrupted,  ///< stopped by an interrupt; its result so far was written as `.partial`
-};
-
-/// "pending", "done", "skipped", "failed", "cut short", "interrupted".
-const char* to_string(JobStatus status);
-
-/// An input image as a job used it.
-struct InputInfo {
-  std::string path;
-  std::string sha256;  ///< empty unless hashing was asked for
-  int64_t bytes = -1;  ///< file size
-  int64_t width = 0;   ///< after resizing, as the network saw it
-  int64_t height = 0;
-};
-
-/// The outcome of one job.
-struct JobResult {
-  Job job;
-  JobStatus status = JobStatus::kPending;
-  std::string reason;   ///< why it failed, was skipped or was cut short
-  std::string written;  ///< the file written (output or `.partial`), if any
-  InputInfo content;
-  InputInfo style;
-  std::vector<ScaleOutcome> scales;  ///< losses and steps per scale
-  int64_t iterations = 0;
-  double seconds = 0;               ///< wall time of the whole job, loading and saving included
-  double optimisation_seconds = 0;  ///< wall time of the optimisation alone
-  int64_t peak_memory_bytes = 0;    ///< peak resident memory of the process during the job
-};
 
 /// How a batch treats existing outputs, failures and time.
 struct BatchOptions {
@@ -73,8 +37,13 @@ class BatchListener {
   virtual ~BatchListener() = default;
   /// A job begins; `position` counts from 1 to `total` within this run.
   virtual void job_started(const Job& /*job*/, size_t /*position*/, size_t /*total*/) {}
+  /// The current job's inputs and targets are ready and its optimisation begins: from here
+  /// until `optimisation_ended` a stop is heard at the end of each step, however long it is.
+  virtual void optimisation_started(const Job& /*job*/) {}
   /// A step of the current job was taken.
   virtual void iteration(const Job& /*job*/, const ProgressEvent& /*event*/) {}
+  /// The current job's optimisation is over (finished, stopped or failed).
+  virtual void optimisation_ended(const Job& /*job*/) {}
   /// A job ended, in any status.
   virtual void job_finished(const JobResult& /*result*/) {}
 };
@@ -86,14 +55,18 @@ class BatchListener {
 class BatchRunner {
  public:
   /// `extractor` must outlive the runner. Throws `nst::Error` for invalid options or a
-  /// starting image that cannot be read.
-  BatchRunner(const FeatureExtractor& extractor, StyleTransferOptions options, BatchOptions batch);
+  /// starting image that cannot be read, or `nst::Stopped` when `stop` asks while it is read.
+  BatchRunner(const FeatureExtractor& extractor, StyleTransferOptions options, BatchOptions batch,
+              const StopRequested& stop = {});
 
   /// Runs `jobs` in order and returns one result per job, in the same order. `stop_requested`
-  /// is polled after every step; once it returns true the current job is saved as `.partial`
-  /// and the remaining jobs stay pending.
+  /// is asked after every optimisation step and, outside the optimisation, wherever the work
+  /// waits or takes long (reading a stream, a style's targets, writing to a stalled pipe).
+  /// Once it says stop, a job in its optimisation is saved as `.partial` at the step's end
+  /// (status interrupted); a job not yet optimising ends at once with nothing written (also
+  /// interrupted, its reason saying what it was doing); the remaining jobs stay pending.
   std::vector<JobResult> run(const std::vector<Job>& jobs, BatchListener& listener,
-                             const std::function<bool()>& stop_requested);
+                             const StopRequested& stop_requested);
 
   /// The type the VGG layers compute in.
   torch::ScalarType layer_type() const { return engine_.layer_type(); }
@@ -110,8 +83,7 @@ class BatchRunner {
   const StyleTargets& targets_for(const Job& job, JobResult& result);
   // The targets of the job's styles with their colours matched to `content`.
   StyleTargets matched_targets(const Job& job, const torch::Tensor& content);
-  void run_job(JobResult& result, BatchListener& listener,
-               const std::function<bool()>& stop_requested);
+  void run_job(JobResult& result, BatchListener& listener);
   InputInfo describe(const std::string& path);
   void check_memory(const std::string& content_path);
   const std::vector<unsigned char>& stream(const std::string& path);
@@ -130,6 +102,7 @@ class BatchRunner {
   std::string last_content_path_;               // the content decoded last, if it loaded
   Image last_content_;
   InputInfo last_content_info_;
+  StopRequested stop_;  // the current run's
   bool stopped_ = false;
 };
 

@@ -15,6 +15,10 @@ namespace nst {
 /// page cache (inactive file pages) counts as available; 0 where none of it can be read.
 int64_t available_memory_bytes(const std::string& root = "/");
 
+/// Address space the process may still map under its RLIMIT_AS (`ulimit -v`): the limit less
+/// the process's virtual size now (VmSize in `root`/proc/self/status); -1 without a limit.
+int64_t address_space_left_bytes(const std::string& root = "/");
+
 /// How many threads the process can keep busy, and why.
 struct CpuBudget {
   int cpus = 1;

@@ -90,7 +90,9 @@ class StyleTransfer {
 
   /// Gram matrices of `style_rgb255` ([1, 3, H, W], RGB, 0..255) at the style layers, for each
   /// scale: the style as given for the last scale, shrunk in proportion for the others.
-  StyleTargets style_targets(const torch::Tensor& style_rgb255) const;
+  /// `stop` is asked between the network's layers (throwing `nst::Stopped`).
+  StyleTargets style_targets(const torch::Tensor& style_rgb255,
+                             const StopRequested& stop = {}) const;
 
   /// One style from several: per scale and layer, the weighted average of the targets'
   /// statistics (Gram matrices; or means and covariances for W2). `weights` sum to 1.

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "nst/options.h"
+#include "nst/stop.h"
 
 namespace nst {
 
@@ -32,9 +33,15 @@ class FeatureExtractor {
   /// Position of `name` in `layer_names()`, or -1 if it is not a VGG19 layer name.
   static int layer_index(const std::string& name);
 
-  /// Loads and checks the model at `path`, putting its weights on `device`. Throws
-  /// `nst::Error(kModelInvalid)` naming the file and what is wrong with it.
-  static FeatureExtractor load(const std::string& path, torch::Device device);
+  /// Loads and checks the model at `path` (a file or a stream, read by `read_bytes`, which asks
+  /// `stop` as it reads), putting its weights on `device`. Throws `nst::Error(kModelInvalid)`
+  /// naming the file and what is wrong with it, or `nst::Stopped`.
+  static FeatureExtractor load(const std::string& path, torch::Device device,
+                               const StopRequested& stop = {});
+
+  /// The same from the model file's bytes, read already; `path` names it in messages.
+  static FeatureExtractor load_bytes(const std::vector<unsigned char>& bytes,
+                                     const std::string& path, torch::Device device);
 
   /// The type `extract` returns feature maps in.
   enum class Output {
@@ -45,11 +52,13 @@ class FeatureExtractor {
   /// Runs `rgb255` ([1, 3, H, W], RGB, 0..255) through the network only as deep as the deepest
   /// of `layers` and returns the feature map of each requested layer by name. With `precision`
   /// kBFloat16 or kHalf the layers compute in that type; the input stays float32, the maps are
-  /// returned as `output` says, and gradients flow through the casts.
+  /// returned as `output` says, and gradients flow through the casts. `stop` is asked between
+  /// layers (a large image's pass takes seconds), throwing `nst::Stopped`.
   std::map<std::string, torch::Tensor> extract(const torch::Tensor& rgb255,
                                                const std::vector<std::string>& layers,
                                                torch::ScalarType precision = torch::kFloat32,
-                                               Output output = Output::kFloat32) const;
+                                               Output output = Output::kFloat32,
+                                               const StopRequested& stop = {}) const;
 
   /// A copy of this extractor (sharing its weights) whose pools work as `pooling` says. For
   /// `Pooling::kAverage` each pool's output is multiplied by a gain measured once here, on a

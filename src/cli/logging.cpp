@@ -10,6 +10,8 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/core/utils/logger.hpp>
 
+#include "nst/json_text.h"
+
 namespace nst::cli {
 namespace {
 
@@ -51,7 +53,7 @@ class JsonSink : public spdlog::sinks::base_sink<std::mutex> {
         {"event", "log"},
         {"level", std::string(level.data(), level.size())},
         {"message", std::string(message.payload.data(), message.payload.size())}};
-    std::fprintf(stderr, "%s\n", event.dump().c_str());
+    std::fprintf(stderr, "%s\n", json_text(event).c_str());
   }
   void flush_() override { std::fflush(stderr); }
 };

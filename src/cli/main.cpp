@@ -6,9 +6,11 @@
 #include "cli/exit_codes.h"
 #include "cli/logging.h"
 #include "cli/run.h"
+#include "cli/signals.h"
 #include "nst/blas_kernels.h"
 
 int main(int argc, char** argv) {
+  nst::cli::install_interrupt_handlers();
   CLI::App app{"nst"};
   nst::cli::CliOptions options;
   nst::cli::add_arguments(app, options);
@@ -22,8 +24,11 @@ int main(int argc, char** argv) {
     return nst::cli::kExitNothingRan;
   }
   // After parsing, so that --help, --version and bad arguments do not pay for loading the
-  // program twice; a dry run computes nothing.
-  if (!options.dry_run) nst::reexec_for_openblas_core(argv);
+  // program twice; a dry run computes nothing, and a run asked to stop already need not.
+  if (!options.dry_run) {
+    const nst::cli::InterruptsHeld held;  // a signal from here on goes to the new image
+    if (nst::cli::interrupt_signal() == 0) nst::reexec_for_openblas_core(argv);
+  }
   // OpenCV's decoders allocate the pixels before the library can check the size of formats
   // whose header it does not read; hold them to the same limit (read once, at the first decode).
   if (options.max_input_pixels > 0) {

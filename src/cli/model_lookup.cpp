@@ -14,9 +14,11 @@ constexpr const char* kExportHint =
     "export one with: scripts/export_vgg19.py -o models/vgg19.pt (ImageNet weights, needs "
     "network access), or pass --model FILE";
 
+// A regular file, or a FIFO (--model <(…) streams one in).
 bool is_file(const std::string& path) {
   std::error_code ec;
-  return fs::is_regular_file(path, ec);
+  const auto status = fs::status(path, ec);
+  return fs::is_regular_file(status) || status.type() == fs::file_type::fifo;
 }
 
 }  // namespace

@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "nst/json_text.h"
+
 namespace nst::cli {
 namespace {
 
@@ -73,7 +75,8 @@ std::string describe_end(const JobResult& r) {
     case JobStatus::kSkipped:
       return fmt::format("skipped '{}': {}", r.job.output, r.reason);
     case JobStatus::kInterrupted:
-      return fmt::format("{}; wrote '{}'", r.reason, r.written);
+      return r.written.empty() ? fmt::format("{}; nothing written", r.reason)
+                               : fmt::format("{}; wrote '{}'", r.reason, r.written);
     default:
       return fmt::format("failed: {}", r.reason);
   }
@@ -232,7 +235,7 @@ class JsonDisplay : public ProgressDisplay {
 
  private:
   static void emit(const nlohmann::json& event) {
-    std::fprintf(stderr, "%s\n", event.dump().c_str());
+    std::fprintf(stderr, "%s\n", json_text(event).c_str());
     std::fflush(stderr);
   }
 

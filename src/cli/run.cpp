@@ -14,12 +14,14 @@
 #include "cli/model_lookup.h"
 #include "cli/progress.h"
 #include "cli/signals.h"
+#include "cli/stop_deadline.h"
 #include "nst/atomic_file.h"
 #include "nst/batch.h"
 #include "nst/blas_kernels.h"
 #include "nst/error.h"
 #include "nst/file_info.h"
 #include "nst/image_io.h"
+#include "nst/read_bytes.h"
 #include "nst/report.h"
 #include "nst/runner.h"
 #include "nst/system_limits.h"
@@ -171,17 +173,31 @@ const char* status_of(int exit_code) {
   }
 }
 
+// Reads the model once, hashing it for the report while it is in memory; `stop` can end a read
+// that waits (a FIFO, a stalled network share).
+FeatureExtractor load_model(const std::string& path, torch::Device device, bool hash, RunInfo& info,
+                            const StopRequested& stop) {
+  const auto bytes = read_bytes(path, 0, "model", ErrorCode::kModelInvalid, stop);
+  if (hash) info.model_sha256 = sha256_bytes(bytes);
+  return FeatureExtractor::load_bytes(bytes, path, device);
+}
+
 // The part of a run that can fail as a whole; fills `results` and `info` as it goes so that
 // the report says how far it got.
-int run_batch(const CliOptions& cli, const StyleTransferOptions& options, ProgressDisplay& display,
+int run_batch(const CliOptions& cli, const StyleTransferOptions& options, StopDeadline& deadline,
               std::vector<JobResult>& results, RunInfo& info, const std::string& executable) {
   const BatchOptions batch = batch_options(cli);
   info.options = options;
   info.batch = batch;
+  // Every phase below asks this where it may wait or take long, and ends within a fraction of
+  // a second of SIGINT or SIGTERM; the optimisation asks after each step.
+  const StopRequested stop = [] { return interrupt_signal() != 0; };
+  stop_if_requested(stop, "starting");
+  deadline.set_phase("scanning the inputs");
 
   const auto [shard, shard_count] = parse_shard(cli.shard);
-  const InputFiles contents = expand_inputs(cli.contents, cli.recursive);
-  const InputFiles styles = expand_inputs(cli.styles, cli.recursive);
+  const InputFiles contents = expand_inputs(cli.contents, cli.recursive, stop);
+  const InputFiles styles = expand_inputs(cli.styles, cli.recursive, stop);
   for (const auto* list : {&contents, &styles}) {
     for (const auto& note : list->notes) spdlog::info("note: {}", note);
   }
@@ -210,6 +226,7 @@ int run_batch(const CliOptions& cli, const StyleTransferOptions& options, Progre
     return kExitSuccess;
   }
   refuse_existing_outputs(jobs, batch);
+  deadline.set_phase("preparing the output folders");
   prepare_outputs(jobs, batch);
 
   const torch::Device device = pick_device(cli.device);
@@ -217,19 +234,22 @@ int run_batch(const CliOptions& cli, const StyleTransferOptions& options, Progre
   info.device = device.str();
   const std::string model_path = find_model(cli.model, executable);
   info.model_path = model_path;
-  const auto extractor = FeatureExtractor::load(model_path, device);
-  if (!cli.report.empty()) info.model_sha256 = sha256_file(model_path);
+  deadline.set_run(info, results);
+  deadline.set_phase("loading the model");
+  const auto extractor = load_model(model_path, device, !cli.report.empty(), info, stop);
   spdlog::debug("model '{}' on {}, {} threads, {} jobs", model_path, info.device, info.threads,
                 jobs.size());
   const std::string blas_core = openblas_core();
   spdlog::debug("BLAS: {}",
                 blas_core.empty() ? "not OpenBLAS" : "OpenBLAS with " + blas_core + " kernels");
 
-  BatchRunner runner(extractor, options, batch);
+  deadline.set_phase("reading the starting image");
+  BatchRunner runner(extractor, options, batch, stop);
   info.precision = type_name(runner.layer_type());
   spdlog::debug("VGG layers in {} (--precision {})", info.precision,
                 to_string(options.precision()));
-  results = runner.run(jobs, display, [] { return interrupt_signal() != 0; });
+  deadline.set_run(info, results);
+  results = runner.run(jobs, deadline, stop);
   return exit_code_of(results);
 }
 
@@ -237,19 +257,22 @@ int run_batch(const CliOptions& cli, const StyleTransferOptions& options, Progre
 
 int run(const CliOptions& cli, const std::string& executable, const CLI::App& app) {
   const auto start = Clock::now();
-  install_interrupt_handlers(cli.progress == "json");
+  set_json_notices(cli.progress == "json");
   RunInfo info;
   info.tool_version = NST_VERSION;
   info.started_at = utc_timestamp();
   info.shard = cli.shard;
   std::vector<JobResult> results;
   std::unique_ptr<ProgressDisplay> display;
+  StopDeadline deadline(cli.report, cli.progress == "json");  // after display: ends before it
+  deadline.set_run(info, results);
 
   int exit_code = kExitNothingRan;
   try {
     const StyleTransferOptions options = resolve_options(app, cli);
     display = ProgressDisplay::create(pick_progress_mode(cli.progress, cli.quiet), cli.print_every,
                                       options.total_iterations());
+    deadline.forward_to(display.get());
     if (!cli.report.empty()) {
       // The report often goes into the output folder, which may not exist yet.
       const fs::path folder = fs::path(cli.report).parent_path();
@@ -259,12 +282,17 @@ int run(const CliOptions& cli, const std::string& executable, const CLI::App& ap
       clean_folder(folder, cleaned);
       check_writable(cli.report, ErrorCode::kReportWrite, "report");
     }
-    exit_code = run_batch(cli, options, *display, results, info, executable);
+    exit_code = run_batch(cli, options, deadline, results, info, executable);
   } catch (...) {
     info.error = failure_reason(std::current_exception());
   }
+  deadline.finish();  // the run ends on its own from here
   if (!info.error.empty()) {
-    spdlog::error("{}", info.error);
+    if (interrupt_signal() != 0) {
+      spdlog::warn("{}", info.error);  // what the run was doing when it was asked to stop
+    } else {
+      spdlog::error("{}", info.error);
+    }
     exit_code = interrupt_signal() != 0 ? exit_code_of(results) : kExitNothingRan;
   }
   if (cli.dry_run && info.error.empty()) return exit_code;

@@ -1,0 +1,49 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "nst/batch.h"
+#include "nst/transfer.h"
+
+namespace nst {
+
+/// What became of a job.
+enum class JobStatus {
+  kPending,      ///< not run (the batch stopped before it)
+  kDone,         ///< finished and written
+  kSkipped,      ///< not run: its output existed and skipping was asked for
+  kFailed,       ///< could not be done; `reason` says why, nothing was written
+  kCutShort,     ///< stopped by the time limit; its result so far was written as the output
+  kInterrupted,  ///< stopped by an interrupt; its result so far was written as `.partial`
+};
+
+/// "pending", "done", "skipped", "failed", "cut short", "interrupted".
+const char* to_string(JobStatus status);
+
+/// An input image as a job used it.
+struct InputInfo {
+  std::string path;
+  std::string sha256;  ///< empty unless hashing was asked for
+  int64_t bytes = -1;  ///< file size
+  int64_t width = 0;   ///< after resizing, as the network saw it
+  int64_t height = 0;
+};
+
+/// The outcome of one job.
+struct JobResult {
+  Job job;
+  JobStatus status = JobStatus::kPending;
+  std::string reason;   ///< why it failed, was skipped or was cut short
+  std::string written;  ///< the file written (output or `.partial`), if any
+  InputInfo content;
+  InputInfo style;
+  std::vector<ScaleOutcome> scales;  ///< losses and steps per scale
+  int64_t iterations = 0;
+  double seconds = 0;               ///< wall time of the whole job, loading and saving included
+  double optimisation_seconds = 0;  ///< wall time of the optimisation alone
+  int64_t peak_memory_bytes = 0;    ///< peak resident memory of the process during the job
+};
+
+}  // namespace nst
