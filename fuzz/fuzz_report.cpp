@@ -26,8 +26,17 @@ class Reader {
     return out;
   }
 
-  double number() {
-    double value = 0;
+  // Any bit pattern: NaN and infinities included.
+  double number() { return take<double>(); }
+
+  int64_t integer() { return take<int64_t>(); }
+
+  uint8_t byte() { return position_ < size_ ? data_[position_++] : 0; }
+
+ private:
+  template <typename T>
+  T take() {
+    T value{};
     if (size_ - position_ >= sizeof value) {
       std::memcpy(&value, data_ + position_, sizeof value);
       position_ += sizeof value;
@@ -35,9 +44,6 @@ class Reader {
     return value;
   }
 
-  uint8_t byte() { return position_ < size_ ? data_[position_++] : 0; }
-
- private:
   const uint8_t* data_;
   size_t size_;
   size_t position_ = 0;
@@ -81,7 +87,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     job.reason = in.text();
     job.status = static_cast<nst::JobStatus>(in.byte() % 6);
     job.content.path = in.text();
-    job.content.bytes = static_cast<int64_t>(in.number());
+    job.content.bytes = in.integer();
     if (in.byte() % 2 == 1) {
       job.job.blend = {in.text(), in.text()};
       job.job.blend_weights = {in.number(), in.number()};
