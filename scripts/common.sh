@@ -1,18 +1,18 @@
 # Shared helpers for nst's scripts; source it, don't run it.
 
-# Prints the path of a Python interpreter that can import torch and torchvision, or fails with
-# a message. The first python3 on PATH is not always the one Debian's python3-torch is for.
+# Prints the path of a Python interpreter that can import torch, or fails with a message. The
+# first python3 on PATH is not always the one Debian's python3-torch is for.
 find_torch_python() {
   local candidate
   for candidate in "${NST_PYTHON:-}" /usr/bin/python3 "$(command -v python3 || true)"; do
     if [ -n "$candidate" ] && [ -x "$candidate" ] &&
-      "$candidate" -c "import torch, torchvision" >/dev/null 2>&1; then
+      "$candidate" -c "import torch" >/dev/null 2>&1; then
       echo "$candidate"
       return 0
     fi
   done
-  echo "error: no Python interpreter here can import torch and torchvision;" \
-    "install python3-torch and python3-torchvision (scripts/setup.sh does)" >&2
+  echo "error: no Python interpreter here can import torch;" \
+    "install python3-torch (scripts/setup.sh does)" >&2
   return 1
 }
 

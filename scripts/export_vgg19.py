@@ -18,7 +18,9 @@ magnitude (k = 255 * mean(std), recorded as feature_scale): input_std is
 divided by k and each bias multiplied by k. The features keep their meaning;
 only their unit changes.
 
-Random weights (Kaiming-normal, as torchvision initialises VGG) keep the
+Random weights (Kaiming-normal, as torchvision initialises VGG, drawn here in
+torchvision's order so that a seed gives the same weights with or without
+torchvision installed) keep the
 activations' magnitude from layer to layer but stay far below a trained
 network's: their Gram matrices on photos are ~1e2 where the ImageNet network's
 at Caffe magnitude are ~1e4-1e6. They get a further factor RANDOM_GAIN so that
@@ -28,6 +30,8 @@ as with real weights, and tests and demos exercise the defaults as users meet th
   export_vgg19.py -o models/vgg19.pt                       # torchvision ImageNet weights
   export_vgg19.py -o models/vgg19.pt --state-dict vgg19-dcbb9e9d.pth   # offline, from a file
   export_vgg19.py -o tests/vgg19_random.pt --weights random --seed 0   # fixed random weights
+
+Only torch is needed, except to download the ImageNet weights (torchvision).
 
 Exit codes: 0 written, 1 bad arguments or no usable torch, 3 weights could not
 be downloaded (no network).
@@ -40,12 +44,12 @@ import tempfile
 
 try:
     import torch
-    import torchvision
 except ImportError as error:
     sys.stderr.write(
         f"export_vgg19.py: this interpreter ({sys.executable}) cannot import {error.name}.\n"
-        "Install Debian's python3-torch and python3-torchvision and run the script with the\n"
-        "interpreter that has them, e.g. /usr/bin/python3 scripts/export_vgg19.py ...\n")
+        "Install Debian's python3-torch (and python3-torchvision for the ImageNet weights) and\n"
+        "run the script with the interpreter that has them, e.g.\n"
+        "/usr/bin/python3 scripts/export_vgg19.py ...\n")
     sys.exit(1)
 
 from typing import List
@@ -93,21 +97,62 @@ class VGG19Features(torch.nn.Module):
         return self.features((x * self.input_scale - mean) / std)
 
 
+# torchvision's VGG configurations: each 3x3 convolution's output channels, "M" a max pool.
+VGG_LAYERS = {
+    "vgg16": [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M",
+              512, 512, 512, "M"],
+    "vgg19": [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M",
+              512, 512, 512, 512, "M"],
+}
+
+
+def vgg_features(name: str = "vgg19") -> torch.nn.Sequential:
+    """The feature layers of torchvision's vgg16/vgg19 (same layers, same indices)."""
+    layers: List[torch.nn.Module] = []
+    channels = 3
+    for entry in VGG_LAYERS[name]:
+        if entry == "M":
+            layers.append(torch.nn.MaxPool2d(kernel_size=2, stride=2))
+        else:
+            layers += [torch.nn.Conv2d(channels, entry, kernel_size=3, padding=1),
+                       torch.nn.ReLU(inplace=True)]
+            channels = entry
+    return torch.nn.Sequential(*layers)
+
+
+def random_vgg_features(seed: int, name: str = "vgg19") -> torch.nn.Sequential:
+    """The features of torchvision's `vgg19(weights=None)` after `torch.manual_seed(seed)`,
+    drawn with the same generator calls in the same order, so without torchvision too."""
+    torch.manual_seed(seed)
+    features = vgg_features(name)
+    # torchvision builds the classifier (drawing its default initialisation) before it
+    # initialises the convolutions; building it here keeps the generator in step.
+    torch.nn.Linear(512 * 7 * 7, 4096), torch.nn.Linear(4096, 4096), torch.nn.Linear(4096, 1000)
+    # Kaiming-normal convolutions keep the activations' magnitude through the layers, so
+    # random features still carry texture.
+    for layer in features:
+        if isinstance(layer, torch.nn.Conv2d):
+            torch.nn.init.kaiming_normal_(layer.weight, mode="fan_out", nonlinearity="relu")
+            torch.nn.init.constant_(layer.bias, 0)
+    return features
+
+
 def build_features(args: argparse.Namespace) -> torch.nn.Sequential:
-    from torchvision.models import vgg19
-
     if args.weights == "random":
-        # torchvision initialises VGG with Kaiming-normal convolutions, which keeps the
-        # activations' magnitude through the layers, so random features still carry texture.
-        torch.manual_seed(args.seed)
-        return vgg19(weights=None).features
-    model = vgg19(weights=None)
+        return random_vgg_features(args.seed)
     if args.state_dict:
+        # A torchvision vgg19 state dict: the features' keys are "features.N.weight/bias".
         state = torch.load(args.state_dict, map_location="cpu")
-        model.load_state_dict(state)
-        return model.features
-    from torchvision.models import VGG19_Weights
-
+        features = vgg_features()
+        features.load_state_dict({key[len("features."):]: value for key, value in state.items()
+                                  if key.startswith("features.")})
+        return features
+    try:
+        from torchvision.models import VGG19_Weights, vgg19
+    except ImportError:
+        sys.stderr.write("export_vgg19.py: downloading the ImageNet weights needs torchvision\n"
+                         "(Debian's python3-torchvision); or pass --state-dict FILE.\n")
+        sys.exit(1)
     try:
         weights = VGG19_Weights.IMAGENET1K_V1
         return vgg19(weights=weights, progress=False).features

@@ -57,39 +57,4 @@ int64_t file_size_bytes(const std::string& path) {
   return ec ? -1 : static_cast<int64_t>(size);
 }
 
-void reset_peak_memory() {
-  // Writing 5 resets VmHWM (Linux 4.0 and later).
-  if (std::FILE* file = std::fopen("/proc/self/clear_refs", "w")) {
-    std::fputs("5", file);
-    std::fclose(file);
-  }
-}
-
-namespace {
-
-// The value of `key` in a "Key: value kB" file such as /proc/self/status, in bytes; 0 if absent.
-int64_t kilobyte_field(const char* file, const std::string& key) {
-  std::ifstream in(file);
-  std::string name;
-  while (in >> name) {
-    if (name == key) {
-      int64_t kilobytes = 0;
-      in >> kilobytes;
-      return kilobytes * 1024;
-    }
-    in.ignore(4096, '\n');
-  }
-  return 0;
-}
-
-}  // namespace
-
-int64_t peak_memory_bytes() {
-  return kilobyte_field("/proc/self/status", "VmHWM:");
-}
-
-int64_t resident_memory_bytes() {
-  return kilobyte_field("/proc/self/status", "VmRSS:");
-}
-
 }  // namespace nst

@@ -19,6 +19,7 @@
 #include "nst/atomic_file.h"
 #include "nst/error.h"
 #include "nst/image_header.h"
+#include "nst/image_size.h"
 #include "nst/read_bytes.h"
 
 namespace nst {
@@ -123,12 +124,6 @@ void resize_to(cv::Mat& mat, cv::Size size) {
 }
 
 }  // namespace
-
-cv::Size fit_long_side(int width, int height, int64_t long_side) {
-  const double scale = static_cast<double>(long_side) / std::max(width, height);
-  return {std::max(1, static_cast<int>(std::lround(width * scale))),
-          std::max(1, static_cast<int>(std::lround(height * scale)))};
-}
 
 torch::Tensor bgr_to_tensor(const cv::Mat& bgr, double scale) {
   cv::Mat floats;
@@ -249,7 +244,8 @@ Image decode_image(const std::vector<unsigned char>& bytes, const std::string& n
 
   const double scale = depth_scale(colour.depth());
   if (long_side > 0) {
-    const cv::Size size = fit_long_side(colour.cols, colour.rows, long_side);
+    const ImageSize fitted = fit_long_side(colour.cols, colour.rows, long_side);
+    const cv::Size size(static_cast<int>(fitted.width), static_cast<int>(fitted.height));
     resize_to(colour, size);
     resize_to(image.alpha, size);
   }
@@ -257,15 +253,15 @@ Image decode_image(const std::vector<unsigned char>& bytes, const std::string& n
   return image;
 }
 
-std::optional<cv::Size> read_image_size(const std::string& path) {
+std::optional<ImageSize> read_image_size(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return std::nullopt;
   std::vector<unsigned char> head(1 << 20);
   in.read(reinterpret_cast<char*>(head.data()), static_cast<std::streamsize>(head.size()));
   head.resize(static_cast<size_t>(in.gcount()));
   const auto header = read_image_header(head);
-  if (!header || header->width > INT32_MAX || header->height > INT32_MAX) return std::nullopt;
-  return cv::Size(static_cast<int>(header->width), static_cast<int>(header->height));
+  if (!header) return std::nullopt;
+  return ImageSize{header->width, header->height};
 }
 
 Image load_image(const std::string& path, int64_t long_side, int64_t max_pixels,

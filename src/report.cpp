@@ -28,6 +28,7 @@ json options_json(const StyleTransferOptions& o) {
           {"beta2", o.beta2()},
           {"epsilon", o.epsilon()},
           {"seed", o.seed()},
+          {"deterministic", o.deterministic()},
           {"scales", o.scale_sides()},
           {"initial_iterations", o.iterations_at(0)},
           {"average_decay", o.average_decay()},
@@ -83,7 +84,9 @@ json job_json(const JobResult& r, uint64_t seed) {
               {"iterations", r.iterations},
               {"seconds", r.seconds},
               {"optimisation_seconds", r.optimisation_seconds},
-              {"peak_memory_bytes", r.peak_memory_bytes}};
+              {"peak_memory_bytes", r.peak_memory_bytes},
+              {"peak_gpu_memory_bytes",
+               r.peak_device_memory_bytes < 0 ? json(nullptr) : json(r.peak_device_memory_bytes)}};
   if (!r.reason.empty()) job["reason"] = r.reason;
   if (!r.job.blend.empty()) {
     json blend = json::array();

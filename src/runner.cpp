@@ -2,9 +2,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
-#include <iomanip>
 #include <sstream>
 
 #include "nst/colour.h"
@@ -64,44 +64,19 @@ BatchRunner::BatchRunner(const FeatureExtractor& extractor, StyleTransferOptions
 // The content is resized to --size before the run, so its header's aspect ratio and --size
 // decide the memory the job needs; refuse it now rather than meet the kernel's OOM killer.
 void BatchRunner::check_memory(const std::string& content_path) {
-  if (!engine_.device().is_cpu()) return;  // the network's memory is on the device then
   const auto& options = engine_.options();
-  std::optional<cv::Size> stored;
+  std::optional<ImageSize> stored;
   if (is_stream(content_path)) {
-    if (const auto header = read_image_header(stream(content_path));
-        header && header->width <= INT32_MAX && header->height <= INT32_MAX) {
-      stored = cv::Size(static_cast<int>(header->width), static_cast<int>(header->height));
+    if (const auto header = read_image_header(stream(content_path))) {
+      stored = ImageSize{header->width, header->height};
     }
   } else {
     stored = read_image_size(content_path);
   }
   // Unknown header: assume the worst shape, a square.
-  const cv::Size size =
-      stored ? fit_long_side(stored->width, stored->height, options.size())
-             : cv::Size(static_cast<int>(options.size()), static_cast<int>(options.size()));
-  const int64_t needed = engine_.estimate_memory_bytes(size.height, size.width);
-  const auto gigabytes = [](int64_t bytes) {
-    std::ostringstream out;
-    out << std::fixed << std::setprecision(1) << static_cast<double>(bytes) / 1e9 << " GB";
-    return out.str();
-  };
-  const auto refuse = [&](const std::string& what_is_left) {
-    throw Error(ErrorCode::kOutOfMemory,
-                "cannot paint '" + content_path + "' at --size " + std::to_string(options.size()) +
-                    " (" + std::to_string(size.width) + "x" + std::to_string(size.height) +
-                    "): it needs about " + gigabytes(needed) + " of memory and " + what_is_left +
-                    "; lower --size");
-  };
-  // `ulimit -v` counts address space, which LibTorch's allocations take as they come: past it
-  // the job would fail halfway, inside an allocation.
-  if (const int64_t left = address_space_left_bytes(); left >= 0 && needed > left) {
-    refuse("the address-space limit (ulimit -v) leaves " + gigabytes(left));
-  }
-  const int64_t free_bytes = available_memory_bytes();
-  if (free_bytes <= 0) return;  // unknown here: no check
-  // What this process holds already counts towards its peak, so it is available to the job.
-  const int64_t available = free_bytes + resident_memory_bytes();
-  if (needed > available) refuse(gigabytes(available) + " is available");
+  const ImageSize size = stored ? fit_long_side(stored->width, stored->height, options.size())
+                                : ImageSize{options.size(), options.size()};
+  engine_.check_memory(size.height, size.width, content_path);
 }
 
 // Size and hash of an input file, as far as it can be read: a report should say what a
@@ -268,12 +243,17 @@ void BatchRunner::run_job(JobResult& result, BatchListener& listener) {
 
     bool interrupted = false;
     bool timed_out = false;
+    const bool on_gpu = engine_.device().is_cuda();
     listener.optimisation_started(job);
     TransferResult transfer;
     try {
       transfer = engine_.run(
           content.rgb, matched.scales.empty() ? targets : matched,
           [&](const ProgressEvent& e) {
+            if (on_gpu) {
+              result.peak_device_memory_bytes =
+                  std::max(result.peak_device_memory_bytes, engine_.device_memory_in_use_bytes());
+            }
             listener.iteration(job, e);
             if (batch_.save_every > 0 && !to_stdout && e.iteration % batch_.save_every == 0 &&
                 e.iteration < e.iterations) {

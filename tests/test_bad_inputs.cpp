@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "nst/image_io.h"
-#include "test_helpers.h"
+#include "test_images.h"
 
 namespace nst {
 namespace {

@@ -333,6 +333,7 @@ TEST(Report, Structure) {
   jobs[0].iterations = 10;
   jobs[0].seconds = 0.75;
   jobs[0].peak_memory_bytes = 1 << 20;
+  jobs[0].peak_device_memory_bytes = 3 << 20;
   jobs[1].status = JobStatus::kFailed;
   jobs[1].reason = "cannot read image 'in/c1.png'";
 
@@ -389,6 +390,7 @@ TEST(Report, Structure) {
   EXPECT_EQ(done["iterations"], 10);
   EXPECT_DOUBLE_EQ(done["seconds"].get<double>(), 0.75);
   EXPECT_EQ(done["peak_memory_bytes"], 1 << 20);
+  EXPECT_EQ(done["peak_gpu_memory_bytes"], 3 << 20);
   EXPECT_FALSE(done.contains("reason"));
 
   const json& failed = entries[1];

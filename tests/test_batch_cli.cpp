@@ -20,7 +20,7 @@
 #include <thread>
 #include <vector>
 
-#include "test_helpers.h"
+#include "test_images.h"
 
 extern char** environ;
 
@@ -327,6 +327,7 @@ TEST_F(BatchCli, FoldersOfContentsAndStyles) {
     EXPECT_EQ(job["iterations"], 3);
     EXPECT_GT(job["seconds"].get<double>(), 0);
     EXPECT_GT(job["peak_memory_bytes"].get<double>(), 0);
+    EXPECT_TRUE(job["peak_gpu_memory_bytes"].is_null());  // run on the CPU
 
     EXPECT_TRUE(is_png(at(output)));
     const cv::Mat written = cv::imread(at(output), cv::IMREAD_UNCHANGED);

@@ -11,7 +11,7 @@
 
 #include "nst/blas_kernels.h"
 #include "nst/image_io.h"
-#include "test_helpers.h"
+#include "test_images.h"
 
 namespace nst {
 namespace {
@@ -120,11 +120,15 @@ TEST_F(Cli, SameSeedGivesTheSameBytes) {
   const std::string first = (out_ / "first.png").string();
   const std::string second = (out_ / "second.png").string();
   const std::string other = (out_ / "other.png").string();
-  ASSERT_EQ(nst(arguments(first, "--init noise --seed 5")).exit_code, 0);
+  const std::string report = (out_ / "first.json").string();
+  ASSERT_EQ(
+      nst(arguments(first, "--init noise --seed 5 --report " + shell_quote(report))).exit_code, 0);
   ASSERT_EQ(nst(arguments(second, "--init noise --seed 5")).exit_code, 0);
   ASSERT_EQ(nst(arguments(other, "--init noise --seed 6")).exit_code, 0);
   EXPECT_EQ(test::read_bytes(first), test::read_bytes(second));
   EXPECT_NE(test::read_bytes(first), test::read_bytes(other));
+  // An explicit seed asks for deterministic kernels (on CUDA, where it matters).
+  EXPECT_NE(test::read_bytes(report).find("\"deterministic\": true"), std::string::npos);
 }
 
 TEST_F(Cli, StartsFromAnImageFileAndRejectsAMissingOne) {
@@ -179,6 +183,8 @@ TEST_F(Cli, AveragePoolingChangesTheOutputAndIsReported) {
   ASSERT_EQ(result.exit_code, 0) << result.output;
   EXPECT_NE(test::read_bytes(average), test::read_bytes(plain));
   EXPECT_NE(test::read_bytes(report).find("\"pooling\": \"avg\""), std::string::npos);
+  // Without --seed or --deterministic, CUDA may pick its fastest kernels.
+  EXPECT_NE(test::read_bytes(report).find("\"deterministic\": false"), std::string::npos);
   EXPECT_NE(nst(arguments((out_ / "x.png").string(), "--pooling median")).exit_code, 0);
 }
 

@@ -6,9 +6,9 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
-#include <opencv2/imgcodecs.hpp>
 #include <sstream>
 #include <stdexcept>
 
@@ -30,30 +30,6 @@ TempDir::~TempDir() {
   fs::remove_all(path_, ec);
 }
 
-std::vector<unsigned char> jpeg_with_orientation(const cv::Mat& image, uint16_t orientation) {
-  std::vector<unsigned char> jpeg;
-  if (!cv::imencode(".jpg", image, jpeg, {cv::IMWRITE_JPEG_QUALITY, 95})) {
-    throw std::runtime_error("cannot encode a JPEG");
-  }
-  const auto low = static_cast<unsigned char>(orientation & 0xFF);
-  const auto high = static_cast<unsigned char>(orientation >> 8);
-  // clang-format off
-  const std::vector<unsigned char> payload = {
-      'E', 'x', 'i', 'f', 0, 0,          // EXIF identifier
-      'I', 'I', '*', 0, 8, 0, 0, 0,      // little-endian TIFF, first IFD at 8
-      1, 0,                              // one entry:
-      0x12, 0x01, 3, 0, 1, 0, 0, 0,      //   Orientation, SHORT, count 1,
-      low, high, 0, 0,                   //   its value
-      0, 0, 0, 0};                       // no next IFD
-  // clang-format on
-  const size_t length = payload.size() + 2;
-  std::vector<unsigned char> segment = {0xFF, 0xE1, static_cast<unsigned char>(length >> 8),
-                                        static_cast<unsigned char>(length & 0xFF)};
-  segment.insert(segment.end(), payload.begin(), payload.end());
-  jpeg.insert(jpeg.begin() + 2, segment.begin(), segment.end());
-  return jpeg;
-}
-
 std::vector<std::string> list_folder(const fs::path& folder) {
   std::vector<std::string> names;
   for (const auto& entry : fs::directory_iterator(folder)) {
@@ -63,52 +39,48 @@ std::vector<std::string> list_folder(const fs::path& folder) {
   return names;
 }
 
-cv::Mat gradient_image(int width, int height) {
-  cv::Mat image(height, width, CV_8UC3);
+Pixels gradient_pixels(int width, int height) {
+  Pixels image{width, height, {}};
+  image.rgb.reserve(static_cast<size_t>(width) * static_cast<size_t>(height) * 3);
+  // Rounded half to even and clamped, as OpenCV's saturate_cast did when this was a cv::Mat:
+  // the tests' expectations were measured on exactly these pixels.
+  const auto byte = [](double value) {
+    return static_cast<unsigned char>(std::clamp<long>(std::lrint(value), 0, 255));
+  };
   for (int y = 0; y < height; ++y) {
     for (int x = 0; x < width; ++x) {
       const double u = width > 1 ? static_cast<double>(x) / (width - 1) : 0.0;
       const double v = height > 1 ? static_cast<double>(y) / (height - 1) : 0.0;
-      image.at<cv::Vec3b>(y, x) = cv::Vec3b(cv::saturate_cast<uchar>(40 + 180 * v),
-                                            cv::saturate_cast<uchar>(60 + 120 * (u + v) / 2),
-                                            cv::saturate_cast<uchar>(30 + 200 * u));
+      image.rgb.push_back(byte(30 + 200 * u));
+      image.rgb.push_back(byte(60 + 120 * (u + v) / 2));
+      image.rgb.push_back(byte(40 + 180 * v));
     }
   }
   return image;
 }
 
-cv::Mat stripes_image(int width, int height) {
-  static const std::array<cv::Vec3b, 4> colours = {cv::Vec3b(20, 30, 230), cv::Vec3b(240, 200, 10),
-                                                   cv::Vec3b(30, 220, 40),
-                                                   cv::Vec3b(250, 250, 250)};
-  cv::Mat image(height, width, CV_8UC3);
+Pixels stripes_pixels(int width, int height) {
+  static const std::array<std::array<unsigned char, 3>, 4> colours = {
+      {{230, 30, 20}, {10, 200, 240}, {40, 220, 30}, {250, 250, 250}}};
+  Pixels image{width, height, {}};
+  image.rgb.reserve(static_cast<size_t>(width) * static_cast<size_t>(height) * 3);
   for (int y = 0; y < height; ++y) {
     for (int x = 0; x < width; ++x) {
       const int stripe = ((x + y) / 4) % 3;
       const bool dark = ((x / 8) + (y / 8)) % 2 == 0;
-      cv::Vec3b colour = colours[static_cast<size_t>(stripe + (dark ? 0 : 1))];
-      if (dark) colour *= 0.5;
-      image.at<cv::Vec3b>(y, x) = colour;
+      for (const unsigned char channel : colours[static_cast<size_t>(stripe + (dark ? 0 : 1))]) {
+        image.rgb.push_back(dark ? static_cast<unsigned char>(channel / 2) : channel);
+      }
     }
   }
   return image;
 }
 
-void write_image(const std::string& path, const cv::Mat& image, const std::vector<int>& params) {
-  if (!cv::imwrite(path, image, params)) throw std::runtime_error("cannot write " + path);
-}
-
-void write_ppm(const std::string& path, const cv::Mat& bgr) {
-  CV_Assert(bgr.type() == CV_8UC3);
-  std::ostringstream out;
-  out << "P6\n" << bgr.cols << ' ' << bgr.rows << "\n255\n";
-  for (int y = 0; y < bgr.rows; ++y) {
-    for (int x = 0; x < bgr.cols; ++x) {
-      const cv::Vec3b& p = bgr.at<cv::Vec3b>(y, x);
-      out << static_cast<char>(p[2]) << static_cast<char>(p[1]) << static_cast<char>(p[0]);
-    }
-  }
-  write_bytes(path, out.str());
+void write_ppm(const std::string& path, const Pixels& image) {
+  std::string bytes =
+      "P6\n" + std::to_string(image.width) + ' ' + std::to_string(image.height) + "\n255\n";
+  bytes.append(image.rgb.begin(), image.rgb.end());
+  write_bytes(path, bytes);
 }
 
 std::string read_bytes(const std::string& path) {

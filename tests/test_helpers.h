@@ -2,7 +2,6 @@
 
 #include <cstdint>
 #include <filesystem>
-#include <opencv2/core.hpp>
 #include <string>
 #include <vector>
 
@@ -28,21 +27,21 @@ class TempDir {
 /// Names of the entries of `folder` (hidden ones included), sorted.
 std::vector<std::string> list_folder(const std::filesystem::path& folder);
 
-/// Smooth, deterministic BGR 8-bit image: a diagonal colour gradient.
-cv::Mat gradient_image(int width, int height);
+/// An 8-bit RGB image, row by row, its channels interleaved.
+struct Pixels {
+  int width = 0;
+  int height = 0;
+  std::vector<unsigned char> rgb;  ///< width × height × 3 bytes
+};
 
-/// Deterministic BGR 8-bit image of saturated diagonal stripes over a checkerboard.
-cv::Mat stripes_image(int width, int height);
+/// Smooth, deterministic image: a diagonal colour gradient.
+Pixels gradient_pixels(int width, int height);
 
-/// Writes `image` with cv::imwrite; throws std::runtime_error if OpenCV fails.
-void write_image(const std::string& path, const cv::Mat& image,
-                 const std::vector<int>& params = {});
+/// Deterministic image of saturated diagonal stripes over a checkerboard.
+Pixels stripes_pixels(int width, int height);
 
-/// Writes an 8-bit BGR image as binary PPM (P6, RGB order on disk).
-void write_ppm(const std::string& path, const cv::Mat& bgr);
-
-/// A JPEG of `image` with an EXIF APP1 segment right after SOI carrying `orientation` (1–8).
-std::vector<unsigned char> jpeg_with_orientation(const cv::Mat& image, uint16_t orientation);
+/// Writes `image` as binary PPM (P6).
+void write_ppm(const std::string& path, const Pixels& image);
 
 /// Raw bytes of a file (empty if it cannot be read).
 std::string read_bytes(const std::string& path);

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "nst/image_header.h"
-#include "test_helpers.h"
+#include "test_images.h"
 
 namespace nst {
 namespace {

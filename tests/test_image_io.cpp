@@ -12,7 +12,7 @@
 
 #include "nst/error.h"
 #include "nst/image_io.h"
-#include "test_helpers.h"
+#include "test_images.h"
 
 namespace nst {
 namespace {
@@ -39,15 +39,6 @@ torch::Tensor integer_image(int64_t height, int64_t width) {
 
 double max_difference(const torch::Tensor& a, const torch::Tensor& b) {
   return (a - b).abs().max().item<double>();
-}
-
-TEST(FitLongSide, ScalesTheLongerSideAndKeepsTheAspect) {
-  EXPECT_EQ(fit_long_side(200, 100, 64), cv::Size(64, 32));
-  EXPECT_EQ(fit_long_side(100, 200, 64), cv::Size(32, 64));
-  EXPECT_EQ(fit_long_side(64, 48, 64), cv::Size(64, 48));
-  EXPECT_EQ(fit_long_side(30, 20, 90), cv::Size(90, 60));
-  EXPECT_EQ(fit_long_side(640, 479, 64), cv::Size(64, 48));  // 47.9 rounds to 48
-  EXPECT_EQ(fit_long_side(1000, 3, 100), cv::Size(100, 1));  // never 0 pixels
 }
 
 TEST(ImageIo, PngRoundTripKeepsPixels) {

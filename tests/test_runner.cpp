@@ -9,8 +9,9 @@
 
 #include "nst/batch.h"
 #include "nst/error.h"
+#include "nst/model_file.h"
 #include "nst/runner.h"
-#include "test_helpers.h"
+#include "test_images.h"
 
 namespace nst {
 namespace {
@@ -18,7 +19,7 @@ namespace {
 namespace fs = std::filesystem;
 
 const FeatureExtractor& model() {
-  static const FeatureExtractor extractor = FeatureExtractor::load(NST_TEST_MODEL, torch::kCPU);
+  static const FeatureExtractor extractor = load_model(NST_TEST_MODEL, torch::kCPU);
   return extractor;
 }
 

@@ -15,11 +15,12 @@
 #include "nst/batch.h"
 #include "nst/error.h"
 #include "nst/image_io.h"
+#include "nst/model_file.h"
 #include "nst/read_bytes.h"
 #include "nst/runner.h"
 #include "nst/stop.h"
 #include "nst/transfer.h"
-#include "test_helpers.h"
+#include "test_images.h"
 
 namespace nst {
 namespace {
@@ -28,7 +29,7 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 const FeatureExtractor& model() {
-  static const FeatureExtractor extractor = FeatureExtractor::load(NST_TEST_MODEL, torch::kCPU);
+  static const FeatureExtractor extractor = load_model(NST_TEST_MODEL, torch::kCPU);
   return extractor;
 }
 
@@ -84,17 +85,29 @@ TEST(Stop, AStreamIsReadWholeWhenItComes) {
     out << std::ifstream(NST_TEST_MODEL, std::ios::binary).rdbuf();
   });
   StopAfter never(1e9);
-  const auto extractor = FeatureExtractor::load(path, torch::kCPU, never.function());
+  const auto extractor = load_model(path, torch::kCPU, never.function());
   writer.join();
   EXPECT_EQ(extractor.path(), path);
   EXPECT_GT(never.asked, 2);
+}
+
+TEST(ModelFile, AMissingFileIsReportedByName) {
+  const test::TempDir dir;
+  const std::string path = dir.file("vgg19.pt");
+  try {
+    load_model(path, torch::kCPU);
+    ADD_FAILURE() << "loading a missing model did not throw";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.code(), ErrorCode::kModelInvalid);
+    EXPECT_NE(std::string(error.what()).find(path), std::string::npos) << error.what();
+  }
 }
 
 TEST(Stop, AModelReadIsLeftWhenAsked) {
   const test::TempDir dir;
   const std::string path = fifo(dir, "model.fifo");
   StopAfter stop(0.2);
-  EXPECT_THROW(FeatureExtractor::load(path, torch::kCPU, stop.function()), Stopped);
+  EXPECT_THROW(load_model(path, torch::kCPU, stop.function()), Stopped);
 }
 
 TEST(Stop, AFolderScanIsLeftWhenAsked) {

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "nst/file_info.h"
-#include "test_helpers.h"
+#include "test_images.h"
 
 namespace nst {
 namespace {

@@ -9,24 +9,24 @@
 
 #include "nst/colour.h"
 #include "nst/error.h"
-#include "nst/image_io.h"
+#include "nst/image_size.h"
 #include "nst/losses.h"
 #include "nst/transfer.h"
-#include "test_helpers.h"
+#include "test_tensors.h"
 
 namespace nst {
 namespace {
 
 const FeatureExtractor& model() {
-  static const FeatureExtractor extractor = FeatureExtractor::load(NST_TEST_MODEL, torch::kCPU);
+  static const FeatureExtractor extractor = test::load_model_file(NST_TEST_MODEL);
   return extractor;
 }
 
 torch::Tensor content_image() {
-  return bgr_to_tensor(test::gradient_image(64, 48));
+  return test::to_tensor(test::gradient_pixels(64, 48));
 }
 torch::Tensor style_image() {
-  return bgr_to_tensor(test::stripes_image(64, 64));
+  return test::to_tensor(test::stripes_pixels(64, 64));
 }
 
 // The default preset in float32, whose losses the checks here recompute exactly.
@@ -82,8 +82,8 @@ double total_loss(const StyleTransferOptions& o, const torch::Tensor& image,
 TEST(StyleTransfer, LossDecreases) {
   const Recorded r = transfer(options(20), content_image());
   ASSERT_EQ(r.events.size(), 20u);
-  EXPECT_LT(r.events.back().loss, r.events.front().loss);
-  EXPECT_LT(r.result.loss, 0.9 * r.events.front().loss) << "the loss barely moved";
+  EXPECT_LT(r.events.back().loss(), r.events.front().loss());
+  EXPECT_LT(r.result.loss, 0.9 * r.events.front().loss()) << "the loss barely moved";
 }
 
 TEST(StyleTransfer, EventsAreNumberedAndConsistent) {
@@ -91,17 +91,17 @@ TEST(StyleTransfer, EventsAreNumberedAndConsistent) {
   const Recorded r = transfer(o, content_image());
   ASSERT_EQ(r.events.size(), 8u);
   // The first loss is measured on the content image itself.
-  EXPECT_NEAR(r.events[0].content_loss, 0.0, 1e-6);
-  EXPECT_GT(r.events[0].style_loss, 0.0);
+  EXPECT_NEAR(r.events[0].content_loss(), 0.0, 1e-6);
+  EXPECT_GT(r.events[0].style_loss(), 0.0);
   double best = std::numeric_limits<double>::infinity();
   for (size_t i = 0; i < r.events.size(); ++i) {
     const auto& e = r.events[i];
     EXPECT_EQ(e.iteration, static_cast<int64_t>(i + 1));
     EXPECT_EQ(e.iterations, 8);
-    EXPECT_NEAR(e.loss, o.content_weight() * e.content_loss + o.style_weight() * e.style_loss,
-                1e-5 * e.loss);
-    best = std::min(best, e.loss);
-    EXPECT_EQ(e.best_loss, best) << "iteration " << e.iteration;
+    EXPECT_NEAR(e.loss(), o.content_weight() * e.content_loss() + o.style_weight() * e.style_loss(),
+                1e-5 * e.loss());
+    best = std::min(best, e.loss());
+    EXPECT_EQ(e.best_loss(), best) << "iteration " << e.iteration;
     EXPECT_GE(e.elapsed_seconds, 0.0);
   }
 }
@@ -125,11 +125,12 @@ TEST(StyleTransfer, ResultIsTheLowestLossImage) {
   const auto o = options(20);
   const auto content = content_image();
   const Recorded r = transfer(o, content);
-  const auto best = std::min_element(r.events.begin(), r.events.end(),
-                                     [](const auto& a, const auto& b) { return a.loss < b.loss; });
-  EXPECT_EQ(r.result.loss, best->loss);
-  EXPECT_EQ(r.result.content_loss, best->content_loss);
-  EXPECT_EQ(r.result.style_loss, best->style_loss);
+  const auto best =
+      std::min_element(r.events.begin(), r.events.end(),
+                       [](const auto& a, const auto& b) { return a.loss() < b.loss(); });
+  EXPECT_EQ(r.result.loss, best->loss());
+  EXPECT_EQ(r.result.content_loss, best->content_loss());
+  EXPECT_EQ(r.result.style_loss, best->style_loss());
   // The image returned is the one that had that loss.
   const double recomputed = total_loss(o, r.result.image, content, style_image());
   EXPECT_NEAR(recomputed, r.result.loss, 1e-4 * r.result.loss);
@@ -143,9 +144,9 @@ TEST(StyleTransfer, KeepsTheStartingImageWhenEveryStepMakesItWorse) {
   const Recorded r = transfer(options(4).learning_rate(1000).style_weight(1e-5), content);
   ASSERT_EQ(r.events.size(), 4u);
   for (size_t i = 1; i < r.events.size(); ++i) {
-    ASSERT_GT(r.events[i].loss, r.events[0].loss) << "precondition: iteration " << i + 1;
+    ASSERT_GT(r.events[i].loss(), r.events[0].loss()) << "precondition: iteration " << i + 1;
   }
-  EXPECT_EQ(r.result.loss, r.events[0].loss);
+  EXPECT_EQ(r.result.loss, r.events[0].loss());
   EXPECT_TRUE(torch::equal(r.result.image, content));
 }
 
@@ -155,7 +156,7 @@ TEST(StyleTransfer, CallbackCancels) {
   EXPECT_TRUE(r.result.cancelled);
   ASSERT_EQ(r.events.size(), 3u);
   double best = std::numeric_limits<double>::infinity();
-  for (const auto& e : r.events) best = std::min(best, e.loss);
+  for (const auto& e : r.events) best = std::min(best, e.loss());
   EXPECT_EQ(r.result.loss, best);
 }
 
@@ -172,6 +173,22 @@ TEST(StyleTransfer, RunsWithoutACallback) {
   EXPECT_FALSE(result.cancelled);
 }
 
+TEST(StyleTransfer, HandsTheCallbackLossesNotYetReadBack) {
+  // The engine itself reads no loss of a step back from the device: on a GPU it would wait for
+  // every step. The callback reads them when it needs them.
+  const StyleTransfer engine(model(), options(3));
+  std::vector<bool> read_before;
+  double loss = 0;
+  engine.run(content_image(), engine.style_targets(style_image()), [&](const ProgressEvent& e) {
+    read_before.push_back(e.losses_read());
+    loss = e.loss();
+    EXPECT_TRUE(e.losses_read());
+    return true;
+  });
+  EXPECT_EQ(read_before, std::vector<bool>(3, false));
+  EXPECT_GT(loss, 0.0);
+}
+
 TEST(StyleTransfer, IsRepeatable) {
   const auto o = options(10);
   const Recorded first = transfer(o, content_image());
@@ -180,7 +197,7 @@ TEST(StyleTransfer, IsRepeatable) {
   EXPECT_EQ(first.result.loss, second.result.loss);
   ASSERT_EQ(first.events.size(), second.events.size());
   for (size_t i = 0; i < first.events.size(); ++i) {
-    EXPECT_EQ(first.events[i].loss, second.events[i].loss) << "iteration " << i + 1;
+    EXPECT_EQ(first.events[i].loss(), second.events[i].loss()) << "iteration " << i + 1;
   }
 }
 
@@ -188,7 +205,7 @@ TEST(StyleTransfer, AcceptsALayerUsedForBothLosses) {
   const auto o = options(5).content_layers({"relu3_1"}).style_layers({"relu2_1", "relu3_1"});
   const Recorded r = transfer(o, content_image());
   EXPECT_EQ(r.result.iterations, 5);
-  EXPECT_LT(r.result.loss, r.events.front().loss);
+  EXPECT_LT(r.result.loss, r.events.front().loss());
   EXPECT_NEAR(r.result.loss, total_loss(o, r.result.image, content_image(), style_image()),
               1e-4 * r.result.loss);
 }
@@ -244,6 +261,22 @@ StyleTransferOptions multi_scale(int64_t iterations) {
   return options(iterations).size(64).min_scale(32);
 }
 
+TEST(MemoryCheck, RefusesAContentTooLargeForThisMachineByName) {
+  const StyleTransfer engine(model(), options(1));
+  try {
+    engine.check_memory(200000, 200000, "huge.png");
+    ADD_FAILURE() << "a 200000x200000 content was not refused";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.code(), ErrorCode::kOutOfMemory);
+    const std::string message = error.what();
+    EXPECT_NE(message.find("'huge.png' at --size 512 (200000x200000)"), std::string::npos)
+        << message;
+    EXPECT_NE(message.find("of memory"), std::string::npos) << message;
+  }
+  EXPECT_NO_THROW(engine.check_memory(48, 64, "small.png"));
+  EXPECT_EQ(engine.device_memory_in_use_bytes(), -1);  // on the CPU
+}
+
 TEST(MemoryEstimate, GrowsWithPixelsAndShrinksWithBfloat16) {
   const StyleTransfer fp32(model(), options(1).precision(Precision::kFloat32));
   const StyleTransfer bf16(model(), options(1).precision(Precision::kBFloat16));
@@ -258,6 +291,15 @@ TEST(MemoryEstimate, GrowsWithPixelsAndShrinksWithBfloat16) {
   EXPECT_LT(bf16.estimate_memory_bytes(480, 512), fp32.estimate_memory_bytes(480, 512));
   // L-BFGS remembers 100 pairs of image-sized vectors: 590 MB more at 512×480.
   EXPECT_NEAR(static_cast<double>(lbfgs.estimate_memory_bytes(480, 512)) - large, 590e6, 1e6);
+}
+
+TEST(FitLongSide, ScalesTheLongerSideAndKeepsTheAspect) {
+  EXPECT_EQ(fit_long_side(200, 100, 64), (ImageSize{64, 32}));
+  EXPECT_EQ(fit_long_side(100, 200, 64), (ImageSize{32, 64}));
+  EXPECT_EQ(fit_long_side(64, 48, 64), (ImageSize{64, 48}));
+  EXPECT_EQ(fit_long_side(30, 20, 90), (ImageSize{90, 60}));
+  EXPECT_EQ(fit_long_side(640, 479, 64), (ImageSize{64, 48}));  // 47.9 rounds to 48
+  EXPECT_EQ(fit_long_side(1000, 3, 100), (ImageSize{100, 1}));  // never 0 pixels
 }
 
 TEST(Scales, GrowByTheSquareRootOfTwoUpToTheSize) {
@@ -332,14 +374,14 @@ TEST(Scales, LaterScalesStartFromTheEarlierResult) {
   // of the upsampled coarse result, not of the content (whose content loss is zero).
   const Recorded r = transfer(multi_scale(2), content_image());
   ASSERT_EQ(r.events.size(), 6u);
-  EXPECT_EQ(r.events[0].content_loss, 0.0);
-  EXPECT_GT(r.events[2].content_loss, 0.0);
+  EXPECT_EQ(r.events[0].content_loss(), 0.0);
+  EXPECT_GT(r.events[2].content_loss(), 0.0);
 }
 
 TEST(Scales, ResidualUpsamplingStartsFromTheContentsFullDetail) {
   // Steps too small to move the coarse result: the finer scale then starts from the content
   // itself with residual upsampling, and from a blurred content with plain upsampling.
-  const auto content = bgr_to_tensor(test::stripes_image(64, 48));
+  const auto content = test::to_tensor(test::stripes_pixels(64, 48));
   const auto start_of_last_scale = [&](Upsample upsample) {
     const auto o = multi_scale(1).learning_rate(1e-6).upsample(upsample);
     const Recorded r = transfer(o, content);
@@ -427,7 +469,10 @@ TEST(Precision, AutoPicksBfloat16OnlyWhereNativeAndMeasuredFaster) {
   }
   EXPECT_EQ(compute_type(Precision::kAuto, torch::kCPU),
             cpu_bf16_is_faster() ? torch::kBFloat16 : torch::kFloat32);
-  EXPECT_EQ(compute_type(Precision::kAuto, torch::Device(torch::kCUDA)), torch::kHalf);
+  // On a GPU: bfloat16 where it has bfloat16 tensor cores, else float32; never half, whose
+  // range the gradients leave without loss scaling.
+  EXPECT_EQ(compute_type(Precision::kAuto, torch::Device(torch::kCUDA, 0)),
+            cuda_has_native_bf16(0) ? torch::kBFloat16 : torch::kFloat32);
   EXPECT_EQ(compute_type(Precision::kFloat32, torch::kCPU), torch::kFloat32);
   EXPECT_EQ(compute_type(Precision::kBFloat16, torch::kCPU), torch::kBFloat16);
 }
@@ -619,7 +664,7 @@ TEST(W2, RunWithTheWassersteinStyleLossLowersItsLoss) {
   const auto o =
       options(6).size(64).style_loss(StyleLoss::kW2).style_layers({"relu1_1", "relu2_1"});
   const Recorded r = transfer(o, content_image());
-  EXPECT_LT(r.events.back().style_loss, r.events.front().style_loss);
+  EXPECT_LT(r.events.back().style_loss(), r.events.front().style_loss());
   const StyleTransfer engine(model(), o);
   const auto targets = engine.style_targets(style_image());
   // Packed mean and covariance root: [C + 1, C].
@@ -637,7 +682,7 @@ TEST(Lbfgs, CountsFunctionEvaluationsAsIterationsAndLowersTheLoss) {
   const Recorded r = transfer(o, content_image());
   ASSERT_EQ(r.events.size(), 12u);
   EXPECT_EQ(r.result.iterations, 12);
-  EXPECT_LT(r.result.loss, r.events.front().loss);
+  EXPECT_LT(r.result.loss, r.events.front().loss());
   EXPECT_GE(r.result.image.min().item<double>(), 0.0);
   EXPECT_LE(r.result.image.max().item<double>(), 255.0);
 }

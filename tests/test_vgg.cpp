@@ -8,6 +8,7 @@
 
 #include "nst/error.h"
 #include "nst/vgg.h"
+#include "test_tensors.h"
 
 namespace nst {
 namespace {
@@ -19,7 +20,7 @@ std::string bad_model(const std::string& name) {
 }
 
 const FeatureExtractor& model() {
-  static const FeatureExtractor extractor = FeatureExtractor::load(kModel, torch::kCPU);
+  static const FeatureExtractor extractor = test::load_model_file(kModel);
   return extractor;
 }
 
@@ -182,7 +183,7 @@ TEST(Extract, RejectsAnUnknownLayerName) {
 // Loads `path`, expecting nst::Error(kModelInvalid) with the path and each of `phrases` in it.
 void expect_invalid_model(const std::string& path, const std::vector<std::string>& phrases) {
   try {
-    FeatureExtractor::load(path, torch::kCPU);
+    test::load_model_file(path);
     ADD_FAILURE() << "loading " << path << " did not throw";
   } catch (const Error& error) {
     EXPECT_EQ(error.code(), ErrorCode::kModelInvalid);
@@ -259,10 +260,6 @@ TEST(LoadErrors, AnEmptyFileIsNotAModel) {
 
 TEST(LoadErrors, ATruncatedModelIsReported) {
   expect_invalid_model(bad_model("truncated.pt"), {});
-}
-
-TEST(LoadErrors, AMissingFileIsReported) {
-  expect_invalid_model(bad_model("does_not_exist.pt"), {});
 }
 
 }  // namespace

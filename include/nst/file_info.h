@@ -16,15 +16,4 @@ std::string sha256_bytes(const std::vector<unsigned char>& bytes);
 /// Size of a file in bytes, or -1 when it cannot be read.
 int64_t file_size_bytes(const std::string& path);
 
-/// Resets the process's peak resident memory, so that `peak_memory_bytes` measures from now
-/// (Linux: /proc/self/clear_refs). Does nothing where that is not possible.
-void reset_peak_memory();
-
-/// Peak resident memory of the process, in bytes, since start or the last `reset_peak_memory`;
-/// 0 where it cannot be read.
-int64_t peak_memory_bytes();
-
-/// Resident memory of the process now, in bytes; 0 where it cannot be read.
-int64_t resident_memory_bytes();
-
 }  // namespace nst

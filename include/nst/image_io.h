@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "nst/image_size.h"
 #include "nst/read_bytes.h"
 #include "nst/stop.h"
 
@@ -48,13 +49,10 @@ Image decode_image(const std::vector<unsigned char>& bytes, const std::string& n
 
 /// Width and height of the image at `path` from the first megabyte of the file, by
 /// `read_image_header`, without decoding it; nothing when unreadable or the format is unknown.
-std::optional<cv::Size> read_image_size(const std::string& path);
+std::optional<ImageSize> read_image_size(const std::string& path);
 
 /// "WxH pixels (N.N megapixels)".
 std::string describe_pixels(int64_t width, int64_t height);
-
-/// Size (width, height) that fits `width`×`height` to a longer side of `long_side`.
-cv::Size fit_long_side(int width, int height, int64_t long_side);
 
 /// The extensions `save_image` writes (lower case, without the dot).
 const std::vector<std::string>& writable_extensions();

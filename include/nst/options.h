@@ -10,8 +10,8 @@ namespace nst {
 
 /// Arithmetic of the VGG layers. Gram matrices, losses and the image stay float32 always.
 enum class Precision {
-  kAuto,  ///< bfloat16 on CPUs where it is faster (AMX, or AMD's AVX512-BF16), half on CUDA, else
-          ///< float32
+  kAuto,      ///< bfloat16 on CPUs where it is faster (AMX, or AMD's AVX512-BF16) and on GPUs of
+              ///< compute capability 8.0 and later, else float32
   kFloat32,   ///< float32
   kBFloat16,  ///< bfloat16 (CPU or CUDA)
   kFloat16,   ///< half (CUDA only)
@@ -151,6 +151,10 @@ struct StyleTransferOptions {
   TORCH_ARG(double, epsilon) = 0.1;
   /// Seed of LibTorch's random generator, so runs are repeatable. Default 0.
   TORCH_ARG(uint64_t, seed) = 0;
+  /// Same seed, same bytes on CUDA too: cuDNN's and cuBLAS's deterministic algorithms, no
+  /// autotuning (see `configure_arithmetic`). The CPU's kernels are deterministic either way.
+  /// Default false; the CLI turns it on with --deterministic or an explicit --seed.
+  TORCH_ARG(bool, deterministic) = false;
   /// Long side, in pixels, of the first and coarsest scale; each next scale is √2 larger, the
   /// last is `size`. Each scale starts from the previous result, upsampled. 0 (or >= size):
   /// one scale only. Default 0.
@@ -163,7 +167,7 @@ struct StyleTransferOptions {
   TORCH_ARG(double, average_decay) = 0.0;
   /// Arithmetic of the VGG layers. Default auto: bfloat16 where it is faster (a 512 px step
   /// 2.75× faster on one 2-core Xeon, the loss within 0.7 %, but 1.4× slower on another; see
-  /// `cpu_bf16_is_faster`), half on CUDA, else float32.
+  /// `cpu_bf16_is_faster`) and on GPUs with bfloat16 tensor cores, else float32.
   TORCH_ARG(Precision, precision) = Precision::kAuto;
   /// Weight of the total-variation loss, mean squared difference of neighbouring pixels (in
   /// 0..255 units), which smooths high-frequency noise. Default 0.

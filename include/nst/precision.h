@@ -16,8 +16,14 @@ bool cpu_has_native_bf16();
 /// convolutions ran no faster than fp32's and their backward pass slower.
 bool cpu_bf16_is_faster();
 
+/// Whether CUDA device `index` has bfloat16 tensor cores (compute capability 8.0 and later:
+/// A100, RTX 30xx, H100 and newer). Older GPUs emulate bfloat16, slower than float32.
+bool cuda_has_native_bf16(int index);
+
 /// The type the VGG layers compute in for `precision` on `device`, `kAuto` resolved: bfloat16
-/// on CPUs where it is faster (`cpu_bf16_is_faster`), half on CUDA, else float32.
+/// on CPUs where it is faster (`cpu_bf16_is_faster`) and on GPUs that have it natively
+/// (`cuda_has_native_bf16`), else float32. Half precision only when asked for: its range is
+/// too narrow for this loss's gradients without loss scaling (see `StyleTransfer`).
 torch::ScalarType compute_type(Precision precision, const torch::Device& device);
 
 /// "fp32", "bf16" or "fp16" for float32, bfloat16 and half.

@@ -19,6 +19,17 @@ int64_t available_memory_bytes(const std::string& root = "/");
 /// the process's virtual size now (VmSize in `root`/proc/self/status); -1 without a limit.
 int64_t address_space_left_bytes(const std::string& root = "/");
 
+/// Resets the process's peak resident memory, so that `peak_memory_bytes` measures from now
+/// (Linux: /proc/self/clear_refs). Does nothing where that is not possible.
+void reset_peak_memory();
+
+/// Peak resident memory of the process, in bytes, since start or the last `reset_peak_memory`;
+/// 0 where it cannot be read.
+int64_t peak_memory_bytes();
+
+/// Resident memory of the process now, in bytes; 0 where it cannot be read.
+int64_t resident_memory_bytes();
+
 /// How many threads the process can keep busy, and why.
 struct CpuBudget {
   int cpus = 1;

@@ -5,7 +5,9 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
+#include "nst/loss_scaler.h"
 #include "nst/options.h"
 #include "nst/precision.h"
 #include "nst/vgg.h"
@@ -33,17 +35,41 @@ torch::Tensor add_upsampled_change(const torch::Tensor& base, const torch::Tenso
                                    const torch::Tensor& base_before);
 
 /// One step of the optimisation, as reported to the progress callback.
-struct ProgressEvent {
+///
+/// Its losses stay on the device until read: reading one waits for the device to finish the
+/// step (on CUDA), and a callback that reads them only now and then (every --print-every steps)
+/// lets the GPU run ahead instead of waiting at every step.
+class ProgressEvent {
+ public:
   int64_t iteration = 0;       ///< 1-based number of the step just taken, over all scales
   int64_t iterations = 0;      ///< total steps planned, over all scales
   size_t scale = 0;            ///< 0-based index of the current scale
   size_t scales = 1;           ///< number of scales
-  double loss = 0;             ///< weighted total loss of the image before this step
-  double content_loss = 0;     ///< unweighted content loss of that image
-  double style_loss = 0;       ///< unweighted style loss of that image (layer weights applied)
-  double best_loss = 0;        ///< lowest total loss seen so far
   double elapsed_seconds = 0;  ///< since the optimisation started
   torch::Tensor image;         ///< the image after this step: [1, 3, H, W], RGB 0..255, detached
+
+  /// Weighted total loss of the image before this step.
+  double loss() const { return value(0); }
+  /// Unweighted content loss of that image.
+  double content_loss() const { return value(1); }
+  /// Unweighted style loss of that image (layer weights applied).
+  double style_loss() const { return value(2); }
+  /// Lowest total loss seen so far at this scale.
+  double best_loss() const { return value(3); }
+  /// Whether a loss has been read (the device has then finished this step).
+  bool losses_read() const { return !values_.empty(); }
+
+  /// Sets the four losses above, in that order, as a float tensor of 4 on any device.
+  void set_losses(torch::Tensor losses) {
+    losses_ = std::move(losses);
+    values_.clear();
+  }
+
+ private:
+  double value(size_t index) const;
+
+  torch::Tensor losses_;
+  mutable std::vector<double> values_;  // losses_ on the host, once read
 };
 
 /// Called after every step. Returning false stops the run; the best image so far is kept.
@@ -108,12 +134,22 @@ class StyleTransfer {
                      const ProgressCallback& progress = {},
                      const torch::Tensor& init_rgb255 = {}) const;
 
-  /// Estimated peak resident memory, in bytes, of a process that runs this transfer on a
-  /// `height`×`width` content (its largest scale): the model, plus the activations autograd
-  /// keeps through a forward and backward pass in the layers' type, plus L-BFGS's history.
-  /// Calibrated against measured peaks on the CPU (see the README's "Memory").
+  /// Estimated peak memory, in bytes, of a run on a `height`×`width` content (its largest
+  /// scale): the activations autograd keeps through a forward and backward pass in the layers'
+  /// type, plus L-BFGS's history, plus on the CPU the process with LibTorch and the model
+  /// (calibrated against measured peaks on the CPU, see the README's "Memory"), on a GPU a
+  /// margin for cuDNN's and cuBLAS's workspaces (the model and CUDA's own memory are in use
+  /// before the run; the same per-value figures, not yet measured on a GPU).
   int64_t estimate_memory_bytes(int64_t height, int64_t width) const;
-
+  /// Refuses, before any work, a content that would not fit: throws `nst::Error(kOutOfMemory)`
+  /// naming `name`, the size and what is left when `estimate_memory_bytes` exceeds it. On the
+  /// CPU that is the memory the process may still take (`available_memory_bytes`, plus what it
+  /// holds) and its address space (`ulimit -v`); on CUDA the device's free memory, plus what
+  /// LibTorch's cache holds from earlier runs of this engine. No check where neither is known.
+  void check_memory(int64_t height, int64_t width, const std::string& name) const;
+  /// Device memory in use now, all processes counted, on this engine's CUDA device; -1 on the
+  /// CPU or without an NVIDIA driver to ask.
+  int64_t device_memory_in_use_bytes() const;
   /// The options in use.
   const StyleTransferOptions& options() const { return options_; }
 
@@ -139,10 +175,13 @@ class StyleTransfer {
   // result, or the starting image for the first).
   Scale begin_scale(size_t index, const torch::Tensor& full, const StyleTargets& style,
                     const Scale* previous, const torch::Tensor& init) const;
-  // The loss of the scale's image and its gradient; keeps the image if its loss is the lowest
-  // yet and fills the event's losses.
-  torch::Tensor measure(Scale& scale, ProgressEvent& event) const;
-  // Sets the scale's result (and its losses, when that is the moving average).
+  // The loss of the scale's image and its gradient (through `scaler`); keeps the image if its
+  // loss is the lowest yet, notes a non-finite loss and gives the event its losses, all on the
+  // device.
+  torch::Tensor measure(Scale& scale, ProgressEvent& event, LossScaler& scaler) const;
+  // Throws nst::Error(kNumerical) if a loss measured at this scale was not finite.
+  void check_finite(const Scale& scale, int64_t scales) const;
+  // Sets the scale's result and its losses.
   void end_scale(Scale& scale) const;
 
   FeatureExtractor extractor_;  // shares the caller's weights; pools as options_.pooling() says
@@ -150,6 +189,7 @@ class StyleTransfer {
   std::vector<double> style_layer_weights_;
   std::vector<std::string> all_layers_;  // content layers then style layers, no duplicates
   torch::ScalarType layer_type_ = torch::kFloat32;
+  int64_t device_baseline_bytes_ = 0;  // CUDA: device memory in use when this engine was made
 };
 
 }  // namespace nst

@@ -33,16 +33,12 @@ class FeatureExtractor {
   /// Position of `name` in `layer_names()`, or -1 if it is not a VGG19 layer name.
   static int layer_index(const std::string& name);
 
-  /// Loads and checks the model at `path` (a file or a stream, read by `read_bytes`, which asks
-  /// `stop` as it reads), putting its weights on `device`. Throws `nst::Error(kModelInvalid)`
-  /// naming the file and what is wrong with it, or `nst::Stopped`.
-  static FeatureExtractor load(const std::string& path, torch::Device device,
-                               const StopRequested& stop = {});
-
-  /// The same from the model file's bytes, read already; `path` names it in messages.
+  /// Loads and checks a model from its TorchScript file's bytes, putting its weights on
+  /// `device`; `path` names the file in messages. Throws `nst::Error(kModelInvalid)` naming the
+  /// file and what is wrong with it. (The engine reads no files: `load_model` in model_file.h
+  /// reads one, or a stream, and calls this.)
   static FeatureExtractor load_bytes(const std::vector<unsigned char>& bytes,
                                      const std::string& path, torch::Device device);
-
   /// The type `extract` returns feature maps in.
   enum class Output {
     kFloat32,    ///< float32, whatever the layers computed in

@@ -7,6 +7,9 @@
 # requeued or resubmitted task do only what is left, so retries are safe; an interrupted job
 # leaves its result as .partial and is redone on the next run. Extra nst flags go in $NST_ARGS
 # (e.g. NST_ARGS="--size 768 --iterations 300"); $NST is the nst binary (default: nst on PATH).
+#
+# GPU nodes: submit with `sbatch --gpus-per-task=1 --array=...`: Slurm gives each task its own
+# GPU through CUDA_VISIBLE_DEVICES, which nst's default --device auto sees as cuda:0.
 #SBATCH --job-name=nst
 #SBATCH --cpus-per-task=8
 #SBATCH --mem=4G

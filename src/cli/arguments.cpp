@@ -2,6 +2,7 @@
 
 #include <regex>
 
+#include "nst/device.h"
 #include "nst/error.h"
 #include "nst/image_io.h"
 
@@ -121,7 +122,11 @@ void add_arguments(CLI::App& app, CliOptions& o) {
   app.add_option("--style-layers", o.style_layers,
                  "Comma-separated VGG19 layers for the style loss (weights: --style-layer-weights)")
       ->delimiter(',');
-  app.add_option("--seed", o.seed, "Seed of the random generator");
+  app.add_option("--seed", o.seed,
+                 "Seed of the random generator; given, it also turns --deterministic on");
+  app.add_flag("--deterministic", o.deterministic,
+               "Same seed, same bytes on CUDA too: deterministic cuDNN and cuBLAS algorithms, no "
+               "autotuning (the CPU is deterministic anyway)");
   app.add_option("--min-scale", o.min_scale,
                  "Long side of the first scale; each next is 1.41x larger up to --size "
                  "(0: one scale)")
@@ -172,13 +177,21 @@ void add_arguments(CLI::App& app, CliOptions& o) {
       ->check(CLI::IsMember({"none", "luminance", "histogram"}));
   app.add_option("--precision", o.precision,
                  "Arithmetic of the VGG layers: auto (bf16 on CPUs with AMX, or AMD CPUs with "
-                 "AVX512-BF16, fp16 on CUDA), fp32, bf16, fp16 (CUDA); losses stay fp32 "
-                 "(default: the preset's)")
+                 "AVX512-BF16, and on GPUs of compute capability 8.0 and later; else fp32), "
+                 "fp32, bf16, fp16 (CUDA, with loss scaling); losses stay fp32 (default: the "
+                 "preset's)")
       ->check(CLI::IsMember({"auto", "fp32", "bf16", "fp16"}));
   app.add_option("--model", o.model,
                  "VGG19 TorchScript file (default: $NST_MODEL, then models/vgg19.pt)");
-  app.add_option("--device", o.device, "Where to compute: auto picks CUDA when available")
-      ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
+  app.add_option("--device", o.device,
+                 "Where to compute: auto (CUDA device 0 when available, else cpu), cpu, cuda, "
+                 "cuda:N")
+      ->check(CLI::Validator(
+          [](const std::string& name) {
+            return is_device_name(name) ? std::string()
+                                        : "'" + name + "' is not auto, cpu, cuda or cuda:N";
+          },
+          "DEVICE"))
       ->capture_default_str();
   app.add_option(
          "--threads", o.threads,
@@ -274,6 +287,7 @@ StyleTransferOptions resolve_options(const CLI::App& app, const CliOptions& o) {
                                      : Init::kImage);
   }
   if (given("--seed")) options.seed(o.seed);
+  if (given("--seed") || o.deterministic) options.deterministic(true);
   if (given("--min-scale")) options.min_scale(o.min_scale);
   if (given("--initial-iterations")) options.initial_iterations(o.initial_iterations);
   if (given("--average-decay")) options.average_decay(o.average_decay);

@@ -48,6 +48,7 @@ struct CliOptions {
   std::vector<std::string> content_layers;
   std::vector<std::string> style_layers;
   uint64_t seed = 0;
+  bool deterministic = false;
   int64_t min_scale = 0;
   int64_t initial_iterations = 0;
   double average_decay = 0;

@@ -112,7 +112,7 @@ class PlainDisplay : public ProgressDisplay {
     if (e.iteration % print_every_ != 0 && e.iteration != e.iterations) return;
     spdlog::info(
         "{}iteration {}/{}: loss {:.4g} (content {:.4g}, style {:.4g}), {:.3f} s/it, ETA {}",
-        prefix(), e.iteration, e.iterations, e.loss, e.content_loss, e.style_loss,
+        prefix(), e.iteration, e.iterations, e.loss(), e.content_loss(), e.style_loss(),
         clock_.seconds_per_iteration(), format_duration(eta()));
   }
 
@@ -163,7 +163,7 @@ class BarDisplay : public PlainDisplay {
     std::fprintf(stderr, "\r%s[%s%s] %lld/%lld  loss %.4g  %.2f s/it  ETA %s \x1b[K",
                  prefix().c_str(), std::string(filled, '#').c_str(),
                  std::string(kBarWidth - filled, '.').c_str(), static_cast<long long>(e.iteration),
-                 static_cast<long long>(e.iterations), e.loss, clock_.seconds_per_iteration(),
+                 static_cast<long long>(e.iterations), e.loss(), clock_.seconds_per_iteration(),
                  format_duration(eta()).c_str());
     std::fflush(stderr);
     bar_open_ = true;
@@ -203,9 +203,9 @@ class JsonDisplay : public ProgressDisplay {
           {"index", job.index},
           {"iteration", e.iteration},
           {"iterations", e.iterations},
-          {"loss", e.loss},
-          {"content_loss", e.content_loss},
-          {"style_loss", e.style_loss},
+          {"loss", e.loss()},
+          {"content_loss", e.content_loss()},
+          {"style_loss", e.style_loss()},
           {"elapsed_seconds", e.elapsed_seconds},
           {"eta_seconds", clock_.batch_eta()}});
   }

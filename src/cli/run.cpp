@@ -18,10 +18,11 @@
 #include "nst/atomic_file.h"
 #include "nst/batch.h"
 #include "nst/blas_kernels.h"
+#include "nst/device.h"
 #include "nst/error.h"
 #include "nst/file_info.h"
 #include "nst/image_io.h"
-#include "nst/read_bytes.h"
+#include "nst/model_file.h"
 #include "nst/report.h"
 #include "nst/runner.h"
 #include "nst/system_limits.h"
@@ -32,17 +33,6 @@ namespace fs = std::filesystem;
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-torch::Device pick_device(const std::string& requested) {
-  const bool cuda = torch::cuda::is_available();
-  if (requested == "cuda" && !cuda) {
-    throw Error(ErrorCode::kInvalidOptions,
-                "--device cuda was asked for, but CUDA is not available (no GPU, or a LibTorch "
-                "built without CUDA)");
-  }
-  return (requested == "cuda" || (requested == "auto" && cuda)) ? torch::Device(torch::kCUDA)
-                                                                : torch::Device(torch::kCPU);
-}
 
 // --threads, or as many as the CPUs this process may use (its affinity, under a cgroup's
 // quota): a thread per host core in a job given four would only queue for them.
@@ -175,9 +165,9 @@ const char* status_of(int exit_code) {
 
 // Reads the model once, hashing it for the report while it is in memory; `stop` can end a read
 // that waits (a FIFO, a stalled network share).
-FeatureExtractor load_model(const std::string& path, torch::Device device, bool hash, RunInfo& info,
-                            const StopRequested& stop) {
-  const auto bytes = read_bytes(path, 0, "model", ErrorCode::kModelInvalid, stop);
+FeatureExtractor load_and_hash_model(const std::string& path, torch::Device device, bool hash,
+                                     RunInfo& info, const StopRequested& stop) {
+  const auto bytes = read_model_bytes(path, stop);
   if (hash) info.model_sha256 = sha256_bytes(bytes);
   return FeatureExtractor::load_bytes(bytes, path, device);
 }
@@ -229,14 +219,14 @@ int run_batch(const CliOptions& cli, const StyleTransferOptions& options, StopDe
   deadline.set_phase("preparing the output folders");
   prepare_outputs(jobs, batch);
 
-  const torch::Device device = pick_device(cli.device);
+  const torch::Device device = parse_device(cli.device);
   info.threads = set_threads(cli.threads);
   info.device = device.str();
   const std::string model_path = find_model(cli.model, executable);
   info.model_path = model_path;
   deadline.set_run(info, results);
   deadline.set_phase("loading the model");
-  const auto extractor = load_model(model_path, device, !cli.report.empty(), info, stop);
+  const auto extractor = load_and_hash_model(model_path, device, !cli.report.empty(), info, stop);
   spdlog::debug("model '{}' on {}, {} threads, {} jobs", model_path, info.device, info.threads,
                 jobs.size());
   const std::string blas_core = openblas_core();

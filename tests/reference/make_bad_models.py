@@ -19,7 +19,9 @@ import sys
 from typing import List
 
 import torch
-import torchvision
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
+from export_vgg19 import vgg_features  # noqa: E402  (torch only; no torchvision needed)
 
 
 class WithConvention(torch.nn.Module):
@@ -61,7 +63,7 @@ def main() -> int:
     torch.set_grad_enabled(False)
     torch.manual_seed(0)
 
-    torch.jit.script(WithConvention(torchvision.models.vgg16(weights=None).features)).save(
+    torch.jit.script(WithConvention(vgg_features("vgg16"))).save(
         out("vgg16.pt"))
 
     good = torch.jit.load(args.good)

@@ -3,6 +3,8 @@
 #include <fstream>
 #include <string>
 
+#include "nst/cuda_driver.h"
+
 namespace nst {
 namespace {
 
@@ -42,6 +44,11 @@ bool cpu_bf16_is_faster() {
   return faster;
 }
 
+bool cuda_has_native_bf16(int index) {
+  const auto info = cuda_device_info(index);
+  return info && info->major >= 8;
+}
+
 torch::ScalarType compute_type(Precision precision, const torch::Device& device) {
   switch (precision) {
     case Precision::kBFloat16:
@@ -49,7 +56,10 @@ torch::ScalarType compute_type(Precision precision, const torch::Device& device)
     case Precision::kFloat16:
       return torch::kHalf;
     case Precision::kAuto:
-      if (device.is_cuda()) return torch::kHalf;
+      if (device.is_cuda()) {
+        return cuda_has_native_bf16(device.has_index() ? device.index() : 0) ? torch::kBFloat16
+                                                                             : torch::kFloat32;
+      }
       return cpu_bf16_is_faster() ? torch::kBFloat16 : torch::kFloat32;
     case Precision::kFloat32:
       break;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -195,6 +196,22 @@ CpuBudget cpu_budget(int affinity_cpus, const std::string& root) {
     }
   }
   return budget;
+}
+
+void reset_peak_memory() {
+  // Writing 5 resets VmHWM (Linux 4.0 and later).
+  if (std::FILE* file = std::fopen("/proc/self/clear_refs", "w")) {
+    std::fputs("5", file);
+    std::fclose(file);
+  }
+}
+
+int64_t peak_memory_bytes() {
+  return keyed_number("/proc/self/status", "VmHWM:").value_or(0) * 1024;
+}
+
+int64_t resident_memory_bytes() {
+  return keyed_number("/proc/self/status", "VmRSS:").value_or(0) * 1024;
 }
 
 CpuBudget usable_cpus() {

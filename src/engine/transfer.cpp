@@ -7,8 +7,10 @@
 #include <limits>
 
 #include "nst/colour.h"
+#include "nst/device.h"
 #include "nst/error.h"
-#include "nst/image_io.h"
+#include "nst/image_size.h"
+#include "nst/loss_scaler.h"
 #include "nst/losses.h"
 #include "nst/optimizers.h"
 
@@ -17,6 +19,14 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 namespace F = torch::nn::functional;
+
+// The process with LibTorch and the model loaded, on the CPU (measured), and on a GPU a margin for
+// cuDNN's and cuBLAS's workspaces (the model is on the device before a run; not measured).
+constexpr double kProcessBaseBytes = 350e6;
+constexpr double kDeviceWorkspaceBytes = 512e6;
+
+// Steps between checks for a non-finite loss on a GPU, when nothing else has read a number back.
+constexpr int64_t kFiniteCheckInterval = 50;
 
 // [1, C, H, W] tensors to height × width: bicubic, antialiased when shrinking, values as they
 // come out (bicubic overshoots, and a change between images may be negative).
@@ -67,7 +77,7 @@ std::vector<std::pair<int64_t, int64_t>> scale_shapes(const StyleTransferOptions
     const int64_t side =
         std::max<int64_t>(1, std::lround(long_side * static_cast<double>(sides[i]) /
                                          static_cast<double>(options.size())));
-    const cv::Size size = fit_long_side(static_cast<int>(width), static_cast<int>(height), side);
+    const ImageSize size = fit_long_side(width, height, side);
     shapes.emplace_back(size.height, size.width);
   }
   shapes.emplace_back(height, width);
@@ -79,9 +89,19 @@ torch::Tensor add_upsampled_change(const torch::Tensor& base, const torch::Tenso
   return (base + resample(result - base_before, base.size(2), base.size(3))).clamp(0.0, 255.0);
 }
 
+double ProgressEvent::value(size_t index) const {
+  if (values_.empty()) {
+    TORCH_CHECK(losses_.defined(), "the event carries no losses");
+    const auto host = losses_.to(torch::kCPU, torch::kFloat64).contiguous();
+    values_.assign(host.data_ptr<double>(), host.data_ptr<double>() + host.numel());
+  }
+  return values_.at(index);
+}
+
 StyleTransfer::StyleTransfer(const FeatureExtractor& extractor, StyleTransferOptions options)
     : extractor_(extractor.with_pooling(options.pooling())), options_(std::move(options)) {
   options_.validate();
+  configure_arithmetic(extractor_.device(), options_.deterministic());
   layer_type_ = compute_type(options_.precision(), extractor_.device());
   if (!extractor_.supports(layer_type_)) {
     throw Error(ErrorCode::kInvalidOptions,
@@ -96,17 +116,18 @@ StyleTransfer::StyleTransfer(const FeatureExtractor& extractor, StyleTransferOpt
       all_layers_.push_back(name);
     }
   }
+  device_baseline_bytes_ = std::max<int64_t>(0, device_memory_in_use_bytes());
 }
 
 int64_t StyleTransfer::estimate_memory_bytes(int64_t height, int64_t width) const {
   // Fitted to peak resident memory measured on the CPU at 256 and 512 px (relu5_2 deepest):
   // the process with LibTorch and the model loaded, plus bytes per activation value at peak
   // (forward values kept for backward, gradients, kernel scratch), with about 12 % to spare.
-  constexpr double kBaseBytes = 350e6;
+  const double base_bytes = device().is_cuda() ? kDeviceWorkspaceBytes : kProcessBaseBytes;
   const double bytes_per_activation = layer_type_ == torch::kFloat32 ? 4.5 : 3.8;
   const double activations =
       static_cast<double>(FeatureExtractor::activation_count(all_layers_, height, width));
-  double bytes = kBaseBytes + bytes_per_activation * activations;
+  double bytes = base_bytes + bytes_per_activation * activations;
   if (options_.optimizer() == Optimizer::kLbfgs) {
     // Two float32 image-sized vectors per remembered step.
     bytes += 2.0 * kLbfgsHistory * 3 * static_cast<double>(height * width) * 4;
@@ -222,7 +243,9 @@ torch::Tensor StyleTransfer::starting_image(const torch::Tensor& content,
 }
 
 // One scale of the optimisation: its size, targets, the image being optimised and what the
-// scale keeps of it (the lowest-loss image, or the moving average).
+// scale keeps of it (the lowest-loss image, or the moving average). What each step measures
+// stays on the device (no step waits for the GPU to read a number back), and is read at the
+// scale's end, when a caller reads an event's losses, or every kFiniteCheckInterval steps.
 struct StyleTransfer::Scale {
   size_t index = 0;
   int64_t height = 0;
@@ -230,8 +253,11 @@ struct StyleTransfer::Scale {
   torch::Tensor content;  // the content at this scale
   std::map<std::string, torch::Tensor> content_targets;
   const std::map<std::string, torch::Tensor>* style_targets = nullptr;
-  torch::Tensor image;  // the leaf the optimiser changes
-  torch::Tensor best;   // the image the lowest loss was measured on
+  torch::Tensor image;        // the leaf the optimiser changes
+  torch::Tensor best;         // the image the lowest loss was measured on
+  torch::Tensor best_losses;  // its [total, content, style] losses (float32, +inf before any)
+  torch::Tensor first_bad;    // the first iteration whose loss was not finite (int64, -1: none)
+  torch::Tensor bad_loss;     // that loss
   MovingAverage average;
   torch::Tensor result;  // set by end_scale: the average, or the best image, clamped
   ScaleOutcome outcome;
@@ -267,35 +293,45 @@ StyleTransfer::Scale StyleTransfer::begin_scale(size_t index, const torch::Tenso
   scale.image = scale.image.contiguous();
   scale.image.set_requires_grad(true);
   scale.best = scale.image.detach().clone();
+  const auto on_device = torch::TensorOptions().device(scale.image.device());
+  scale.best_losses =
+      torch::full({3}, std::numeric_limits<float>::infinity(), on_device.dtype(torch::kFloat32));
+  scale.first_bad = torch::full({}, -1, on_device.dtype(torch::kInt64));
+  scale.bad_loss = torch::zeros({}, on_device.dtype(torch::kFloat32));
   scale.outcome = {width, height, 0, std::numeric_limits<double>::infinity(), 0, 0};
   return scale;
 }
 
-torch::Tensor StyleTransfer::measure(Scale& scale, ProgressEvent& event) const {
+torch::Tensor StyleTransfer::measure(Scale& scale, ProgressEvent& event, LossScaler& scaler) const {
   const auto features = extractor_.extract(scale.image, all_layers_, layer_type_,
                                            FeatureExtractor::Output::kLayerType);
   const Losses loss = losses(scale.image, features, scale.content_targets, *scale.style_targets);
-  auto gradient = torch::autograd::grad({loss.total}, {scale.image})[0];
-  event.loss = loss.total.item<double>();
-  event.content_loss = loss.content.item<double>();
-  event.style_loss = loss.style.item<double>();
-  if (!std::isfinite(event.loss)) {
-    throw Error(ErrorCode::kNumerical,
-                "the loss became " + std::to_string(event.loss) + " at iteration " +
-                    std::to_string(event.iteration) + " (scale " + std::to_string(scale.index + 1) +
-                    " of " + std::to_string(event.scales) + ", " + std::to_string(scale.width) +
-                    "x" + std::to_string(scale.height) + "); try a lower learning rate or weights");
-  }
+  auto gradient = scaler.gradient(loss.total, scale.image);
   torch::NoGradGuard no_grad;
-  if (event.loss < scale.outcome.loss) {
-    scale.best.copy_(scale.image);
-    scale.outcome.loss = event.loss;
-    scale.outcome.content_loss = event.content_loss;
-    scale.outcome.style_loss = event.style_loss;
-  }
+  const auto measured = torch::stack({loss.total, loss.content, loss.style}).to(torch::kFloat32);
+  const auto total = measured[0];
+  // Kept on the device: a NaN is never better, so the best image stays a finite one.
+  const auto better = total < scale.best_losses[0];
+  scale.best.copy_(torch::where(better, scale.image, scale.best));
+  scale.best_losses.copy_(torch::where(better, measured, scale.best_losses));
+  const auto first_bad = torch::logical_not(torch::isfinite(total)) & (scale.first_bad < 0);
+  scale.first_bad.copy_(
+      torch::where(first_bad, torch::full_like(scale.first_bad, event.iteration), scale.first_bad));
+  scale.bad_loss.copy_(torch::where(first_bad, total, scale.bad_loss));
+  event.set_losses(torch::cat({measured, scale.best_losses.narrow(0, 0, 1)}));
   ++scale.outcome.iterations;
-  event.best_loss = scale.outcome.loss;
   return gradient;
+}
+
+void StyleTransfer::check_finite(const Scale& scale, int64_t scales) const {
+  const int64_t iteration = scale.first_bad.item<int64_t>();
+  if (iteration < 0) return;
+  throw Error(ErrorCode::kNumerical,
+              "the loss became " + std::to_string(scale.bad_loss.item<double>()) +
+                  " at iteration " + std::to_string(iteration) + " (scale " +
+                  std::to_string(scale.index + 1) + " of " + std::to_string(scales) + ", " +
+                  std::to_string(scale.width) + "x" + std::to_string(scale.height) +
+                  "); try a lower learning rate or weights");
 }
 
 void StyleTransfer::end_scale(Scale& scale) const {
@@ -303,6 +339,10 @@ void StyleTransfer::end_scale(Scale& scale) const {
   if (scale.average.empty()) {
     // L-BFGS does not keep its pixels in range as it goes.
     scale.result = scale.best.clamp(0.0, 255.0);
+    const auto best = scale.best_losses.to(torch::kCPU, torch::kFloat64);
+    scale.outcome.loss = best[0].item<double>();
+    scale.outcome.content_loss = best[1].item<double>();
+    scale.outcome.style_loss = best[2].item<double>();
     return;
   }
   scale.result = scale.average.value();
@@ -324,6 +364,9 @@ TransferResult StyleTransfer::run(const torch::Tensor& content_rgb255, const Sty
               style.scales.size(), " scales, expected ", scales, ")");
   const int64_t total = options_.total_iterations();
   const auto optimizer = make_optimizer(options_);
+  // Half-precision layers need their gradients scaled into range (see LossScaler).
+  LossScaler scaler(layer_type_ == torch::kHalf);
+  const bool eager_checks = !extractor_.device().is_cuda();
 
   TransferResult result;
   std::unique_ptr<Scale> previous;
@@ -340,7 +383,7 @@ TransferResult StyleTransfer::run(const torch::Tensor& content_rgb255, const Sty
       event.scale = index;
       event.scales = scales;
       // The loss is measured on the image before the step: `measure` keeps that one.
-      optimizer->step(scale->image, [&] { return measure(*scale, event); });
+      optimizer->step(scale->image, [&] { return measure(*scale, event, scaler); });
       if (scale->average.enabled()) {
         torch::NoGradGuard no_grad;
         scale->average.add(optimizer->keeps_pixels_in_range() ? scale->image
@@ -348,11 +391,19 @@ TransferResult StyleTransfer::run(const torch::Tensor& content_rgb255, const Sty
       }
       event.image = scale->image.detach();
       event.elapsed_seconds = std::chrono::duration<double>(Clock::now() - start).count();
-      if (progress && !progress(event)) {
+      // On the CPU a number read costs nothing, so a non-finite loss ends the run at once; on a
+      // GPU it is caught when the device is waited for anyway, or every so many steps.
+      if (eager_checks || iteration % kFiniteCheckInterval == 0) {
+        check_finite(*scale, static_cast<int64_t>(scales));
+      }
+      const bool go_on = !progress || progress(event);
+      if (!eager_checks && event.losses_read()) check_finite(*scale, static_cast<int64_t>(scales));
+      if (!go_on) {
         result.cancelled = iteration < total;
         break;
       }
     }
+    check_finite(*scale, static_cast<int64_t>(scales));
     end_scale(*scale);
     result.iterations = iteration;
     result.scales.push_back(scale->outcome);

@@ -10,7 +10,6 @@
 #include <sstream>
 
 #include "nst/error.h"
-#include "nst/read_bytes.h"
 
 namespace nst {
 namespace {
@@ -35,8 +34,8 @@ std::vector<std::string> make_layer_names() {
   return names;
 }
 
-// TorchScript's zip reader over a file already in memory: the file was read by `read_bytes`,
-// which can be stopped, and is not read twice.
+// TorchScript's zip reader over a file already in memory: the caller read it (a stream can be
+// read only once, and reading can be stopped), so it is not read twice.
 class BytesReader : public caffe2::serialize::ReadAdapterInterface {
  public:
   explicit BytesReader(const std::vector<unsigned char>& bytes) : bytes_(bytes) {}
@@ -143,11 +142,6 @@ int64_t FeatureExtractor::activation_count(const std::vector<std::string>& layer
     if (pool) ++block;
   }
   return count;
-}
-
-FeatureExtractor FeatureExtractor::load(const std::string& path, torch::Device device,
-                                        const StopRequested& stop) {
-  return load_bytes(read_bytes(path, 0, "model", ErrorCode::kModelInvalid, stop), path, device);
 }
 
 FeatureExtractor FeatureExtractor::load_bytes(const std::vector<unsigned char>& bytes,

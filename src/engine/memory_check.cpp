@@ -1,0 +1,62 @@
+// StyleTransfer's memory check: whether a content of a given size fits where the run will be.
+#include <algorithm>
+#include <iomanip>
+#include <sstream>
+
+#include "nst/cuda_driver.h"
+#include "nst/error.h"
+#include "nst/system_limits.h"
+#include "nst/transfer.h"
+
+namespace nst {
+namespace {
+
+std::string gigabytes(int64_t bytes) {
+  std::ostringstream out;
+  out << std::fixed << std::setprecision(1) << static_cast<double>(bytes) / 1e9 << " GB";
+  return out.str();
+}
+
+}  // namespace
+
+int64_t StyleTransfer::device_memory_in_use_bytes() const {
+  if (!device().is_cuda()) return -1;
+  const auto info = cuda_device_info(device().has_index() ? device().index() : 0);
+  return info ? info->total_bytes - info->free_bytes : -1;
+}
+
+void StyleTransfer::check_memory(int64_t height, int64_t width, const std::string& name) const {
+  const int64_t needed = estimate_memory_bytes(height, width);
+  const auto refuse = [&](const std::string& memory, const std::string& what_is_left) {
+    throw Error(ErrorCode::kOutOfMemory, "cannot paint '" + name + "' at --size " +
+                                             std::to_string(options_.size()) + " (" +
+                                             std::to_string(width) + "x" + std::to_string(height) +
+                                             "): it needs about " + gigabytes(needed) + " of " +
+                                             memory + " and " + what_is_left + "; lower --size");
+  };
+  if (device().is_cuda()) {
+    const auto info = cuda_device_info(device().has_index() ? device().index() : 0);
+    if (!info) return;  // no driver to ask: no check
+    // LibTorch keeps what earlier jobs freed in its cache, counted as in use on the device but
+    // free for this one: all that this process took since the engine was made.
+    const int64_t in_use = info->total_bytes - info->free_bytes;
+    const int64_t cached = std::max<int64_t>(0, in_use - device_baseline_bytes_);
+    const int64_t available = info->free_bytes + cached;
+    if (needed > available) {
+      refuse("GPU memory", gigabytes(available) + " is free on " + device().str());
+    }
+    return;
+  }
+  // `ulimit -v` counts address space, which LibTorch's allocations take as they come: past it
+  // the job would fail halfway, inside an allocation.
+  if (const int64_t left = address_space_left_bytes(); left >= 0 && needed > left) {
+    refuse("memory", "the address-space limit (ulimit -v) leaves " + gigabytes(left));
+  }
+  const int64_t free_bytes = available_memory_bytes();
+  if (free_bytes <= 0) return;  // unknown here: no check
+  // What this process holds already counts towards its peak, so it is available to the job.
+  const int64_t available = free_bytes + resident_memory_bytes();
+  if (needed > available) refuse("memory", gigabytes(available) + " is available");
+}
+
+}  // namespace nst
