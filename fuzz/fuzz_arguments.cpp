@@ -36,7 +36,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;  // --help and --version included: CLI11 reports them as "errors" too
   }
   try {
-    const nst::StyleTransferOptions resolved = nst::cli::resolve_options(app, options);
+    const nst::StyleTransferOptions resolved = nst::cli::resolve_options(options);
     // What the run reads next, each of which must hold for a command line that parsed.
     if (resolved.size() <= 0 || resolved.total_iterations() < 0) __builtin_trap();
     (void)nst::cli::batch_options(options);

@@ -6,50 +6,27 @@
 
 #include "nst/atomic_file.h"
 #include "nst/json_text.h"
+#include "nst/settings.h"
 
 namespace nst {
 namespace {
 
 using nlohmann::json;
 
+// Every setting under its key, from the settings' one definition, and the scales they give.
 json options_json(const StyleTransferOptions& o) {
-  return {{"size", o.size()},
-          {"style_size", o.effective_style_size()},
-          {"content_layers", o.content_layers()},
-          {"style_layers", o.style_layers()},
-          {"style_layer_weights", o.effective_style_layer_weights()},
-          {"content_weight", o.content_weight()},
-          {"style_weight", o.style_weight()},
-          {"iterations", o.iterations()},
-          {"learning_rate", o.learning_rate()},
-          {"beta1", o.beta1()},
-          {"lr_schedule", to_string(o.lr_schedule())},
-          {"final_learning_rate", o.final_learning_rate()},
-          {"beta2", o.beta2()},
-          {"epsilon", o.epsilon()},
-          {"seed", o.seed()},
-          {"deterministic", o.deterministic()},
-          {"scales", o.scale_sides()},
-          {"initial_iterations", o.iterations_at(0)},
-          {"average_decay", o.average_decay()},
-          {"precision", to_string(o.precision())},
-          {"tv_weight", o.tv_weight()},
-          {"init", to_string(o.init())},
-          {"style_scale", o.style_scale()},
-          {"style_loss", to_string(o.style_loss())},
-          {"pooling", to_string(o.pooling())},
-          {"upsample", to_string(o.upsample())},
-          {"scale_moments", to_string(o.scale_moments())},
-          {"optimizer", to_string(o.optimizer())},
-          {"preserve_colors", to_string(o.preserve_colours())}};
+  json options = json::object();
+  for (const auto& setting : settings()) {
+    std::visit([&](const auto& value) { options[setting.key] = value; }, setting.get(o));
+  }
+  options["scales"] = o.scale_sides();
+  return options;
 }
 
 json batch_json(const BatchOptions& b) {
-  return {{"fail_fast", b.fail_fast},
-          {"skip_existing", b.skip_existing},
-          {"overwrite", b.overwrite},
-          {"time_limit_seconds", b.time_limit_seconds},
-          {"save_every", b.save_every}};
+  return {{"fail_fast", b.fail_fast},   {"skip_existing", b.skip_existing},
+          {"overwrite", b.overwrite},   {"time_limit_seconds", b.time_limit_seconds},
+          {"save_every", b.save_every}, {"loss_every", b.loss_every}};
 }
 
 json input_json(const InputInfo& info, const std::string& fallback_path) {
@@ -73,6 +50,13 @@ json job_json(const JobResult& r, uint64_t seed) {
                       {"content_loss", s.content_loss},
                       {"style_loss", s.style_loss}});
   }
+  json losses = json::array();
+  for (const auto& p : r.losses) {
+    losses.push_back({{"iteration", p.iteration},
+                      {"loss", p.loss},
+                      {"content_loss", p.content_loss},
+                      {"style_loss", p.style_loss}});
+  }
   json job = {{"index", r.job.index},
               {"content", input_json(r.content, r.job.content)},
               {"style", input_json(r.style, r.job.style)},
@@ -81,6 +65,7 @@ json job_json(const JobResult& r, uint64_t seed) {
               {"seed", seed},
               {"status", to_string(r.status)},
               {"scales", scales},
+              {"losses", losses},
               {"iterations", r.iterations},
               {"seconds", r.seconds},
               {"optimisation_seconds", r.optimisation_seconds},

@@ -49,6 +49,10 @@ void check_input_size(const torch::Tensor& rgb, const std::string& path,
 
 }  // namespace
 
+int64_t sample_interval(int64_t every, int64_t iterations) {
+  return every > 0 ? every : std::max<int64_t>(1, iterations / 10);
+}
+
 BatchRunner::BatchRunner(const FeatureExtractor& extractor, StyleTransferOptions options,
                          BatchOptions batch, const StopRequested& stop)
     : engine_(extractor, std::move(options)), batch_(std::move(batch)) {
@@ -243,6 +247,7 @@ void BatchRunner::run_job(JobResult& result, BatchListener& listener) {
 
     bool interrupted = false;
     bool timed_out = false;
+    const int64_t loss_every = sample_interval(batch_.loss_every, options.total_iterations());
     const bool on_gpu = engine_.device().is_cuda();
     listener.optimisation_started(job);
     TransferResult transfer;
@@ -261,13 +266,17 @@ void BatchRunner::run_job(JobResult& result, BatchListener& listener) {
             }
             if (stop_ && stop_()) {
               interrupted = true;
-              return false;
-            }
-            if (batch_.time_limit_seconds > 0 && e.elapsed_seconds >= batch_.time_limit_seconds) {
+            } else if (batch_.time_limit_seconds > 0 &&
+                       e.elapsed_seconds >= batch_.time_limit_seconds) {
               timed_out = true;
-              return false;
             }
-            return true;
+            const bool go_on = !interrupted && !timed_out;
+            // Reading a loss waits for the device, so only every loss_every steps; the last
+            // step taken, planned or not, ends the history.
+            if (e.iteration % loss_every == 0 || e.iteration == e.iterations || !go_on) {
+              result.losses.push_back({e.iteration, e.loss(), e.content_loss(), e.style_loss()});
+            }
+            return go_on;
           },
           init_image_);
     } catch (...) {

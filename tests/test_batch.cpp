@@ -330,6 +330,7 @@ TEST(Report, Structure) {
   jobs[0].content = {"in/c0.png", std::string(64, 'b'), 1234, 64, 48};
   jobs[0].style = {"st/s.png", std::string(64, 'c'), 999, 64, 64};
   jobs[0].scales.push_back({64, 48, 10, 3.5, 1.25, 2.5});
+  jobs[0].losses = {{5, 9.5, 4.25, 1.5}, {10, 3.5, 1.25, 2.5}};
   jobs[0].iterations = 10;
   jobs[0].seconds = 0.75;
   jobs[0].peak_memory_bytes = 1 << 20;
@@ -359,6 +360,7 @@ TEST(Report, Structure) {
   EXPECT_EQ(report["options"]["seed"], 7);
   EXPECT_EQ(report["batch"]["skip_existing"], true);
   EXPECT_EQ(report["batch"]["overwrite"], false);
+  EXPECT_EQ(report["batch"]["loss_every"], 0);
   EXPECT_EQ(report["counts"], (json{{"done", 1},
                                     {"failed", 1},
                                     {"pending", 1},
@@ -387,6 +389,10 @@ TEST(Report, Structure) {
                                      {"loss", 3.5},
                                      {"content_loss", 1.25},
                                      {"style_loss", 2.5}}));
+  EXPECT_EQ(
+      done["losses"],
+      (json{{{"iteration", 5}, {"loss", 9.5}, {"content_loss", 4.25}, {"style_loss", 1.5}},
+            {{"iteration", 10}, {"loss", 3.5}, {"content_loss", 1.25}, {"style_loss", 2.5}}}));
   EXPECT_EQ(done["iterations"], 10);
   EXPECT_DOUBLE_EQ(done["seconds"].get<double>(), 0.75);
   EXPECT_EQ(done["peak_memory_bytes"], 1 << 20);
@@ -400,6 +406,7 @@ TEST(Report, Structure) {
   EXPECT_EQ(failed["content"], (json{{"path", "in/c1.png"}}));  // never loaded: path only
   EXPECT_EQ(entries[2]["status"], "pending");
   EXPECT_TRUE(entries[2]["scales"].empty());
+  EXPECT_TRUE(entries[2]["losses"].is_array() && entries[2]["losses"].empty());
 
   run.shard = "1/3";
   run.status = "error";

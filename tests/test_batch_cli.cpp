@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "nst/settings.h"
 #include "test_images.h"
 
 extern char** environ;
@@ -283,6 +284,12 @@ TEST_F(BatchCli, FoldersOfContentsAndStyles) {
                           "learning_rate", "seed"}) {
     EXPECT_TRUE(options.contains(key)) << key << " in " << options;
   }
+  // Every setting under its key, and the scales they make: nothing else.
+  EXPECT_EQ(options.size(), nst::settings().size() + 1) << options;
+  for (const auto& setting : nst::settings()) {
+    EXPECT_TRUE(options.contains(setting.key)) << setting.key << " in " << options;
+  }
+  EXPECT_EQ(options["scales"], json::array({64}));
   EXPECT_TRUE(options["content_layers"].is_array() && !options["content_layers"].empty());
   EXPECT_TRUE(options["style_layers"].is_array() && !options["style_layers"].empty());
   EXPECT_TRUE(r["batch"].is_object());
@@ -325,6 +332,12 @@ TEST_F(BatchCli, FoldersOfContentsAndStyles) {
     EXPECT_EQ(scale["width"], size.width);
     EXPECT_EQ(scale["height"], size.height);
     EXPECT_EQ(job["iterations"], 3);
+    // The loss history, as often as the progress lines: a tenth of 3 steps is every step.
+    ASSERT_EQ(job["losses"].size(), 3u) << job["losses"];
+    for (size_t k = 0; k < 3; ++k) {
+      EXPECT_EQ(job["losses"][k]["iteration"], k + 1);
+      EXPECT_GT(job["losses"][k]["loss"].get<double>(), 0);
+    }
     EXPECT_GT(job["seconds"].get<double>(), 0);
     EXPECT_GT(job["peak_memory_bytes"].get<double>(), 0);
     EXPECT_TRUE(job["peak_gpu_memory_bytes"].is_null());  // run on the CPU
@@ -338,6 +351,7 @@ TEST_F(BatchCli, FoldersOfContentsAndStyles) {
     EXPECT_EQ(job["content"]["path"], "contents/bad.jpg");
     EXPECT_CONTAINS(job["reason"].get<std::string>(), "bad.jpg");
     EXPECT_TRUE(job["written"].is_null());
+    EXPECT_TRUE(job["losses"].empty());
     EXPECT_FALSE(fs::exists(at(job["output"].get<std::string>())));
   }
 }
@@ -715,6 +729,59 @@ TEST_F(BatchCli, MissingModelStillWritesTheReport) {
   EXPECT_CONTAINS(r.value("error", ""), "/nonexistent.pt");
   EXPECT_EQ(statuses(r), (Strings{"pending", "pending", "pending", "pending"}));
   EXPECT_TRUE(tree(at("out")).empty());
+}
+
+// --print-every sets how often the report records the losses; the last step is always there.
+TEST_F(BatchCli, PrintEverySetsTheLossHistory) {
+  small_contents();
+  styles();
+  const auto run =
+      nst("-c contents/a.png -s styles/x.png -o out/a.png --size 32 --iterations 5 "
+          "--print-every 2 --progress none --report run.json --model " +
+          shell_quote(kModel));
+  EXPECT_EQ(run.exit_code, 0) << run.all();
+  const json r = report("run.json");
+  ASSERT_EQ(r["jobs"].size(), 1u);
+  std::vector<int> iterations;
+  for (const auto& point : r["jobs"][0]["losses"]) iterations.push_back(point["iteration"]);
+  EXPECT_EQ(iterations, (std::vector<int>{2, 4, 5}));
+  EXPECT_EQ(r["batch"]["loss_every"], 2);
+}
+
+// The gallery and the contact sheet are written with the report, into folders made for them;
+// one that cannot be written stops the run before any work, naming the file.
+TEST_F(BatchCli, GalleryAndContactSheet) {
+  small_contents();
+  styles();
+  const auto run =
+      nst("-c contents -s styles -o out --report out/run.json --gallery "
+          "review/gallery.html --contact-sheet review/sheet.jpg" +
+          kQuick);
+  EXPECT_EQ(run.exit_code, 0) << run.all();
+  const std::string page = test::read_bytes(at("review/gallery.html"));
+  EXPECT_CONTAINS(page, "data-rows=\"2\" data-columns=\"2\"");
+  EXPECT_CONTAINS(page, "<a href=\"../out/b_y.png\"");
+  size_t pictures = 0;
+  for (size_t pos = page.find("<img "); pos != std::string::npos;
+       pos = page.find("<img ", pos + 1)) {
+    ++pictures;
+  }
+  EXPECT_EQ(pictures, 8u);  // 4 inputs, 4 outputs
+  EXPECT_TRUE(is_jpeg(at("review/sheet.jpg")));
+  EXPECT_EQ(cv::imread(at("review/sheet.jpg")).size(),
+            cv::Size(2 * 8 + 170 * 3, 2 * 8 + 146 + 2 * 214));
+  EXPECT_EQ(test::list_folder(at("review")), (Strings{"gallery.html", "sheet.jpg"}));
+
+  for (const std::string& arguments :
+       {std::string("--gallery styles"), std::string("--contact-sheet sheet.gif"),
+        std::string("--contact-sheet styles"),
+        std::string("--gallery run.json --report run.json")}) {
+    SCOPED_TRACE(arguments);
+    const auto refused = nst("-c contents -s styles -o fresh " + arguments + kQuick);
+    EXPECT_EQ(refused.exit_code, 1) << refused.all();
+    EXPECT_CONTAINS(refused.err, arguments.substr(arguments.rfind(' ') + 1));
+    EXPECT_FALSE(fs::exists(at("fresh")));
+  }
 }
 
 // Linux file names may hold any bytes; a report and JSON logs about them must still be written.

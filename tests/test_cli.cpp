@@ -6,11 +6,15 @@
 
 #include <filesystem>
 #include <opencv2/imgcodecs.hpp>
+#include <regex>
+#include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "nst/blas_kernels.h"
 #include "nst/image_io.h"
+#include "nst/settings.h"
 #include "test_images.h"
 
 namespace nst {
@@ -406,6 +410,50 @@ TEST(CliInfo, HelpDescribesTheFlags) {
   for (const char* text : {"--preset", "--content", "--style", "--output", "--model", "seed"}) {
     EXPECT_NE(result.output.find(text), std::string::npos) << text << " in:\n" << result.output;
   }
+}
+
+// The option names at the start of --help's lines ("  -c,--content TEXT ...").
+std::set<std::string> options_in_help(const std::string& help) {
+  std::set<std::string> names;
+  std::istringstream lines(help);
+  const std::regex option(R"(^  ((-[-\w]+,)*-[-\w]+))");
+  for (std::string line; std::getline(lines, line);) {
+    std::smatch match;
+    if (!std::regex_search(line, match, option)) continue;
+    std::istringstream list(match[1].str());
+    for (std::string name; std::getline(list, name, ',');) names.insert(name);
+  }
+  return names;
+}
+
+// The option names the completion script's case patterns list ("'-c'|'--content')").
+std::set<std::string> options_in_completion(const std::string& script) {
+  std::set<std::string> names;
+  const std::regex quoted(R"('(-[-\w]+)'[|)])");
+  for (auto it = std::sregex_iterator(script.begin(), script.end(), quoted);
+       it != std::sregex_iterator(); ++it) {
+    names.insert((*it)[1].str());
+  }
+  return names;
+}
+
+TEST(CliInfo, HelpCompletionAndTheSettingsTableListTheSameOptions) {
+  const auto help = test::run_command(shell_quote(NST_BINARY) + " --help");
+  ASSERT_EQ(help.exit_code, 0);
+  const auto completion = test::run_command(shell_quote(NST_BINARY) + " --completion bash");
+  ASSERT_EQ(completion.exit_code, 0) << completion.output;
+  const auto in_help = options_in_help(help.output);
+  EXPECT_GT(in_help.size(), 50u) << help.output;
+  EXPECT_EQ(in_help, options_in_completion(completion.output));
+  for (const auto& setting : settings()) {
+    EXPECT_EQ(in_help.count(setting.flag), 1u) << setting.flag;
+    // Its default, from the options' one definition.
+    if (setting.type != SettingType::kFlag) {
+      EXPECT_NE(help.output.find("(default " + default_text(setting) + ")"), std::string::npos)
+          << setting.flag;
+    }
+  }
+  EXPECT_EQ(in_help.count("--completion"), 0u);  // for packagers: hidden
 }
 
 }  // namespace

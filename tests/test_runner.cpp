@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cmath>
 #include <filesystem>
 #include <stdexcept>
 #include <string>
@@ -78,6 +79,44 @@ TEST_F(Runner, AStopBeforeTheLastStepKeepsAPartial) {
   EXPECT_FALSE(fs::exists(dir_.file("a.png")));
   EXPECT_TRUE(fs::exists(partial_path(dir_.file("a.png"))));
   EXPECT_EQ(results[1].status, JobStatus::kPending);
+}
+
+// The report's loss history: every loss_every steps and at the last step taken, whether the
+// job ran to its end or was stopped.
+TEST_F(Runner, LossesAreRecordedEveryNStepsAndAtTheLastStep) {
+  const auto iterations_of = [](const JobResult& result) {
+    std::vector<int64_t> iterations;
+    for (const auto& point : result.losses) {
+      EXPECT_TRUE(std::isfinite(point.loss) && point.loss > 0) << point.iteration;
+      EXPECT_GE(point.content_loss, 0);
+      EXPECT_GT(point.style_loss, 0);
+      iterations.push_back(point.iteration);
+    }
+    return iterations;
+  };
+  BatchOptions every_two;
+  every_two.loss_every = 2;
+  BatchRunner runner(model(), StyleTransferOptions().size(48).iterations(5), every_two);
+  StepCounter counter;
+  auto results = runner.run({job(0, "a.png")}, counter, {});
+  ASSERT_EQ(results[0].status, JobStatus::kDone) << results[0].reason;
+  EXPECT_EQ(iterations_of(results[0]), (std::vector<int64_t>{2, 4, 5}));
+
+  // Stopped after 3 of 5 steps: the history ends at step 3.
+  StepCounter stopping;
+  results = runner.run({job(0, "b.png")}, stopping, [&] { return stopping.steps >= 3; });
+  ASSERT_EQ(results[0].status, JobStatus::kInterrupted);
+  EXPECT_EQ(iterations_of(results[0]), (std::vector<int64_t>{2, 3}));
+
+  // 0: a tenth of the job, as the progress display's default (every step below 20 steps).
+  BatchRunner tenth(model(), StyleTransferOptions().size(48).iterations(25), BatchOptions());
+  StepCounter quiet;
+  results = tenth.run({job(0, "c.png")}, quiet, {});
+  EXPECT_EQ(iterations_of(results[0]),
+            (std::vector<int64_t>{2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 25}));
+  EXPECT_EQ(sample_interval(0, 25), 2);
+  EXPECT_EQ(sample_interval(0, 3), 1);
+  EXPECT_EQ(sample_interval(7, 3), 7);
 }
 
 TEST(FailureReason, OneLineForAUserWhateverWasThrown) {

@@ -31,6 +31,14 @@ struct InputInfo {
   int64_t height = 0;
 };
 
+/// The losses of a job's image at one step, as the progress display shows them.
+struct LossPoint {
+  int64_t iteration = 0;    ///< 1-based step, over all scales
+  double loss = 0;          ///< weighted total loss of the image before that step
+  double content_loss = 0;  ///< unweighted content loss
+  double style_loss = 0;    ///< unweighted style loss (layer weights applied)
+};
+
 /// The outcome of one job.
 struct JobResult {
   Job job;
@@ -40,6 +48,8 @@ struct JobResult {
   InputInfo content;
   InputInfo style;
   std::vector<ScaleOutcome> scales;  ///< losses and steps per scale
+  /// The losses every `BatchOptions::loss_every` steps and at the last step taken.
+  std::vector<LossPoint> losses;
   int64_t iterations = 0;
   double seconds = 0;               ///< wall time of the whole job, loading and saving included
   double optimisation_seconds = 0;  ///< wall time of the optimisation alone

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "nst/named_values.h"
+
 namespace nst {
 
 /// Arithmetic of the VGG layers. Gram matrices, losses and the image stay float32 always.
@@ -17,12 +19,28 @@ enum class Precision {
   kFloat16,   ///< half (CUDA only)
 };
 
+template <>
+struct EnumNames<Precision> {
+  static constexpr NamedValue<Precision> values[] = {{Precision::kAuto, "auto"},
+                                                     {Precision::kFloat32, "fp32"},
+                                                     {Precision::kBFloat16, "bf16"},
+                                                     {Precision::kFloat16, "fp16"}};
+};
+
 /// The image the optimisation starts from.
 enum class Init {
   kContent,  ///< the content image
   kNoise,    ///< uniform noise in 0..255 from the seeded generator
   kGray,     ///< mid-grey (128)
   kImage,    ///< an image the caller passes to `StyleTransfer::run`
+};
+
+template <>
+struct EnumNames<Init> {
+  static constexpr NamedValue<Init> values[] = {{Init::kContent, "content"},
+                                                {Init::kNoise, "noise"},
+                                                {Init::kGray, "gray"},
+                                                {Init::kImage, "image"}};
 };
 
 /// Whether and how the content's colours are kept.
@@ -32,10 +50,24 @@ enum class PreserveColours {
   kHistogram,  ///< match the style image's colour statistics to the content's before the run
 };
 
+template <>
+struct EnumNames<PreserveColours> {
+  static constexpr NamedValue<PreserveColours> values[] = {
+      {PreserveColours::kNone, "none"},
+      {PreserveColours::kLuminance, "luminance"},
+      {PreserveColours::kHistogram, "histogram"}};
+};
+
 /// How the pixels are optimised.
 enum class Optimizer {
   kAdam,   ///< Adam, pixels clamped to 0..255 after every step
   kLbfgs,  ///< L-BFGS as in neural-style: history 100, no line search, tolerances off
+};
+
+template <>
+struct EnumNames<Optimizer> {
+  static constexpr NamedValue<Optimizer> values[] = {{Optimizer::kAdam, "adam"},
+                                                     {Optimizer::kLbfgs, "lbfgs"}};
 };
 
 /// What each scale after the first starts from.
@@ -47,8 +79,11 @@ enum class Upsample {
               ///< start
 };
 
-/// "image" or "residual".
-const char* to_string(Upsample upsample);
+template <>
+struct EnumNames<Upsample> {
+  static constexpr NamedValue<Upsample> values[] = {{Upsample::kImage, "image"},
+                                                    {Upsample::kResidual, "residual"}};
+};
 
 /// How Adam's learning rate changes over the steps of each scale.
 enum class LrSchedule {
@@ -57,8 +92,11 @@ enum class LrSchedule {
               ///< at the last
 };
 
-/// "constant" or "cosine".
-const char* to_string(LrSchedule schedule);
+template <>
+struct EnumNames<LrSchedule> {
+  static constexpr NamedValue<LrSchedule> values[] = {{LrSchedule::kConstant, "constant"},
+                                                      {LrSchedule::kCosine, "cosine"}};
+};
 
 /// What Adam's moment estimates do when a scale ends and the next, larger one begins.
 enum class ScaleMoments {
@@ -68,8 +106,12 @@ enum class ScaleMoments {
   kCarry,    ///< resized to the new scale, values kept
 };
 
-/// "reset", "rescale" or "carry".
-const char* to_string(ScaleMoments moments);
+template <>
+struct EnumNames<ScaleMoments> {
+  static constexpr NamedValue<ScaleMoments> values[] = {{ScaleMoments::kReset, "reset"},
+                                                        {ScaleMoments::kRescale, "rescale"},
+                                                        {ScaleMoments::kCarry, "carry"}};
+};
 
 /// How VGG's pooling layers downsample.
 enum class Pooling {
@@ -77,11 +119,11 @@ enum class Pooling {
   kAverage,  ///< 2×2 average pooling, rescaled so each pool's output keeps max pooling's magnitude
 };
 
-/// "max" or "avg".
-const char* to_string(Pooling pooling);
-
-/// "adam" or "lbfgs".
-const char* to_string(Optimizer optimizer);
+template <>
+struct EnumNames<Pooling> {
+  static constexpr NamedValue<Pooling> values[] = {{Pooling::kMax, "max"},
+                                                   {Pooling::kAverage, "avg"}};
+};
 
 /// What the style loss compares.
 enum class StyleLoss {
@@ -89,17 +131,11 @@ enum class StyleLoss {
   kW2,    ///< means and covariances, by the 2-Wasserstein distance between Gaussians
 };
 
-/// "gram" or "w2".
-const char* to_string(StyleLoss loss);
-
-/// "none", "luminance", "histogram".
-const char* to_string(PreserveColours preserve);
-
-/// "content", "noise", "gray" or "image".
-const char* to_string(Init init);
-
-/// "auto", "fp32", "bf16", "fp16".
-const char* to_string(Precision precision);
+template <>
+struct EnumNames<StyleLoss> {
+  static constexpr NamedValue<StyleLoss> values[] = {{StyleLoss::kGram, "gram"},
+                                                     {StyleLoss::kW2, "w2"}};
+};
 
 /// The precision named by `name` ("auto", "fp32", "bf16", "fp16"); throws `nst::Error` otherwise.
 Precision parse_precision(const std::string& name);

@@ -29,7 +29,16 @@ struct BatchOptions {
   int64_t max_input_pixels = kDefaultMaxInputPixels;
   /// Refuse a job up front when its estimated memory exceeds what the machine has available.
   bool check_memory = true;
+  /// Record the losses in `JobResult::losses` every N iterations; 0: `sample_interval`'s
+  /// default, about a tenth of a job.
+  int64_t loss_every = 0;
 };
+
+/// How often a job of `iterations` steps is sampled when asked for every `every` steps:
+/// `every` itself, or for 0 about a tenth of the job (at least every step). The progress
+/// display's lines and the recorded losses follow the same rule, so that a report's loss
+/// history matches what a log showed.
+int64_t sample_interval(int64_t every, int64_t iterations);
 
 /// Receives a batch's events, e.g. to show progress. Every method has an empty default.
 class BatchListener {

@@ -8,6 +8,10 @@
 # leaves its result as .partial and is redone on the next run. Extra nst flags go in $NST_ARGS
 # (e.g. NST_ARGS="--size 768 --iterations 300"); $NST is the nst binary (default: nst on PATH).
 #
+# To rerun some tasks of an array as a new submission, give the first array's size in
+# $NST_SHARDS, since the new array's own size would shard the jobs differently:
+#   sbatch --array=3 --export=ALL,NST_SHARDS=8 scripts/cluster/slurm_array.sh photos/ styles/ out/
+#
 # GPU nodes: submit with `sbatch --gpus-per-task=1 --array=...`: Slurm gives each task its own
 # GPU through CUDA_VISIBLE_DEVICES, which nst's default --device auto sees as cuda:0.
 #SBATCH --job-name=nst
@@ -21,7 +25,12 @@ contents=${1:?usage: slurm_array.sh CONTENTS STYLES OUTPUT_FOLDER}
 styles=${2:?usage: slurm_array.sh CONTENTS STYLES OUTPUT_FOLDER}
 output=${3:?usage: slurm_array.sh CONTENTS STYLES OUTPUT_FOLDER}
 index=${SLURM_ARRAY_TASK_ID:?not running as a Slurm array task}
-count=${SLURM_ARRAY_TASK_COUNT:-$((SLURM_ARRAY_TASK_MAX - SLURM_ARRAY_TASK_MIN + 1))}
+count=${NST_SHARDS:-${SLURM_ARRAY_TASK_COUNT:-$((SLURM_ARRAY_TASK_MAX - SLURM_ARRAY_TASK_MIN + 1))}}
+if [ "$index" -ge "$count" ]; then
+  echo "slurm_array.sh: task $index is not below the shard count $count; to rerun tasks of an" \
+    "earlier array, set NST_SHARDS to that array's size" >&2
+  exit 1
+fi
 
 mkdir -p "$output/reports"
 # shellcheck disable=SC2086  # NST_ARGS is a list of flags

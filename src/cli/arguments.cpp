@@ -1,10 +1,16 @@
 #include "cli/arguments.h"
 
+#include <cstdio>
+#include <limits>
+#include <memory>
 #include <regex>
 
+#include "cli/completion.h"
+#include "cli/progress.h"
 #include "nst/device.h"
 #include "nst/error.h"
 #include "nst/image_io.h"
+#include "nst/vgg.h"
 
 namespace nst::cli {
 namespace {
@@ -62,236 +68,251 @@ std::pair<size_t, size_t> parse_shard(const std::string& text) {
               "shard '" + text + "' is not I/N with 0 <= I < N (e.g. 0/4 ... 3/4)");
 }
 
-void add_arguments(CLI::App& app, CliOptions& o) {
+namespace {
+
+// Records each option as it is declared: the one list --help, completion and the manual share.
+class Declared {
+ public:
+  explicit Declared(std::vector<OptionInfo>& infos) : infos_(infos) {}
+
+  CLI::Option* operator()(CLI::Option* option, ValueKind value,
+                          std::vector<std::string> choices = {}, bool list = false) {
+    OptionInfo info;
+    for (const auto& name : option->get_snames()) info.names.push_back("-" + name);
+    for (const auto& name : option->get_lnames()) info.names.push_back("--" + name);
+    info.help = option->get_description();
+    info.value = value;
+    info.choices = std::move(choices);
+    info.list = list;
+    infos_.push_back(std::move(info));
+    return option;
+  }
+
+ private:
+  std::vector<OptionInfo>& infos_;
+};
+
+// Checks a number against a setting's bounds; CLI11 applies it to each item of a list.
+CLI::Validator bounds_check(const Bounds& bounds) {
+  return CLI::Validator(
+      [bounds](std::string& text) -> std::string {
+        double value = 0;
+        if (!CLI::detail::lexical_cast(text, value)) return "'" + text + "' is not a number";
+        return bounds.contains(value) ? "" : text + " is not " + bounds.describe();
+      },
+      bounds.symbols());
+}
+
+// Declares one algorithm setting from its definition; a value given is kept under the
+// setting's index for `resolve_options`.
+void add_setting(CLI::App& app, Declared& declare, CliOptions& o, size_t index) {
+  const Setting& setting = settings()[index];
+  std::string help = setting.help;
+  if (setting.type != SettingType::kFlag) help += " (default " + default_text(setting) + ")";
+  auto& given = o.settings;
+  const auto keep = [&given, index](auto value) { given[index] = SettingValue(value); };
+  const bool bounded = setting.bounds.low > -std::numeric_limits<double>::infinity() ||
+                       setting.bounds.high < std::numeric_limits<double>::infinity();
+  CLI::Option* option = nullptr;
+  switch (setting.type) {
+    case SettingType::kFlag:
+      option = app.add_flag_callback(
+          setting.flag, [keep] { keep(true); }, help);
+      declare(option, ValueKind::kNone);
+      return;
+    case SettingType::kInteger:
+      option = app.add_option_function<int64_t>(setting.flag, keep, help);
+      break;
+    case SettingType::kUnsigned:
+      option = app.add_option_function<uint64_t>(setting.flag, keep, help);
+      break;
+    case SettingType::kReal:
+      option = app.add_option_function<double>(setting.flag, keep, help);
+      break;
+    case SettingType::kChoice:
+      option = app.add_option_function<std::string>(setting.flag, keep, help)
+                   ->check(CLI::IsMember(setting.choices));
+      declare(option, ValueKind::kChoice, setting.choices);
+      return;
+    case SettingType::kText:
+      option = app.add_option_function<std::string>(setting.flag, keep, help);
+      // --init: a word, or an image file for any other text
+      declare(option, ValueKind::kPath, {"content", "noise", "gray"});
+      return;
+    case SettingType::kLayers:
+      option = app.add_option_function<std::vector<std::string>>(setting.flag, keep, help)
+                   ->delimiter(',');
+      declare(option, ValueKind::kChoice, FeatureExtractor::layer_names(), true);
+      return;
+    case SettingType::kReals:
+      option =
+          app.add_option_function<std::vector<double>>(setting.flag, keep, help)->delimiter(',');
+      if (bounded) option->check(bounds_check(setting.bounds));
+      declare(option, ValueKind::kNumber, {}, true);
+      return;
+  }
+  if (bounded) option->check(bounds_check(setting.bounds));
+  declare(option, ValueKind::kNumber);
+}
+
+}  // namespace
+
+const SettingValue* CliOptions::given(const char* key) const {
+  for (const auto& [index, value] : settings) {
+    if (std::string_view(nst::settings()[index].key) == key) return &value;
+  }
+  return nullptr;
+}
+
+std::vector<OptionInfo> add_arguments(CLI::App& app, CliOptions& o) {
+  // Shared with the --completion callback, which runs while parsing, after this returns.
+  const auto infos = std::make_shared<std::vector<OptionInfo>>();
+  Declared declare(*infos);
   app.description(
       "Paints photos in the style of artworks by neural style transfer (Gatys et al.): Adam "
       "over the output's pixels minimising VGG19 content and Gram-matrix style losses.");
   app.set_version_flag("--version", std::string("nst ") + NST_VERSION);
   app.get_formatter()->column_width(34);
+  declare(app.get_help_ptr(), ValueKind::kNone);
+  declare(app.get_version_ptr(), ValueKind::kNone);
 
-  app.add_option("-c,--content", o.contents,
-                 "Content images: files, folders, glob patterns, or - for standard input")
-      ->required()
-      ->expected(1, -1);
-  app.add_option("-s,--style", o.styles,
-                 "Style images: files, folders, glob patterns, or - for standard input")
-      ->required()
-      ->expected(1, -1);
-  app.add_option("-o,--output", o.output,
-                 "Output file (one job; its extension picks the format: " +
-                     join(writable_extensions(), ", ") + "), folder, or template")
-      ->required();
-  app.add_option("--blend", o.blend,
-                 "Blend all the style images into one style with these weights (e.g. 0.7,0.3; "
-                 "normalised)")
-      ->delimiter(',');
-  app.add_flag("--recursive", o.recursive, "Also take images from sub-folders of input folders");
+  const std::string formats = join(writable_extensions(), ", ");
+  declare(app.add_option("-c,--content", o.contents,
+                         "Content images: files, folders, glob patterns, or - for standard input")
+              ->required()
+              ->expected(1, -1),
+          ValueKind::kPath, {}, true);
+  declare(app.add_option("-s,--style", o.styles,
+                         "Style images: files, folders, glob patterns, or - for standard input")
+              ->required()
+              ->expected(1, -1),
+          ValueKind::kPath, {}, true);
+  declare(app.add_option("-o,--output", o.output,
+                         "Output file (one job; its extension picks the format: " + formats +
+                             "), folder, or template")
+              ->required(),
+          ValueKind::kPath);
+  declare(app.add_option("--blend", o.blend,
+                         "Blend all the style images into one style with these weights (e.g. "
+                         "0.7,0.3; normalised)")
+              ->delimiter(','),
+          ValueKind::kNumber, {}, true);
+  declare(app.add_flag("--recursive", o.recursive,
+                       "Also take images from sub-folders of input folders"),
+          ValueKind::kNone);
 
-  app.add_option("--preset", o.preset, "Algorithm settings to start from; flags override them")
-      ->check(CLI::IsMember(StyleTransferOptions::preset_names()))
-      ->capture_default_str();
-  app.add_option("--size", o.size, "Long side of the output in pixels (default 512)")
-      ->check(CLI::Range(16, 16384));
-  app.add_option("--style-size", o.style_size,
-                 "Long side of the style image in pixels (default: --size)")
-      ->check(CLI::Range(16, 16384));
-  app.add_option("--iterations", o.iterations, "Optimisation steps")->check(CLI::Range(1, 1000000));
-  app.add_option("--lr", o.learning_rate, "Adam learning rate, in 0..255 pixel units")
-      ->check(CLI::PositiveNumber);
-  app.add_option("--lr-schedule", o.lr_schedule,
-                 "How Adam's learning rate changes over each scale's steps: constant, or cosine "
-                 "(half a cosine from --lr down to --lr-final)")
-      ->check(CLI::IsMember({"constant", "cosine"}));
-  app.add_option("--lr-final", o.final_learning_rate,
-                 "Adam's learning rate at each scale's last step with --lr-schedule cosine")
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--adam-beta1", o.beta1, "Adam's first-moment decay")
-      ->check(CLI::Range(0.0, 0.999999));
-  app.add_option("--adam-beta2", o.beta2, "Adam's second-moment decay")
-      ->check(CLI::Range(0.0, 0.999999));
-  app.add_option("--adam-epsilon", o.epsilon,
-                 "Adam's epsilon, in gradient units: larger values damp small gradients' steps")
-      ->check(CLI::PositiveNumber);
-  app.add_option("--content-weight", o.content_weight, "Weight of the content loss")
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--style-weight", o.style_weight, "Weight of the style loss")
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--content-layers", o.content_layers,
-                 "Comma-separated VGG19 layers for the content loss (e.g. relu4_2)")
-      ->delimiter(',');
-  app.add_option("--style-layers", o.style_layers,
-                 "Comma-separated VGG19 layers for the style loss (weights: --style-layer-weights)")
-      ->delimiter(',');
-  app.add_option("--seed", o.seed,
-                 "Seed of the random generator; given, it also turns --deterministic on");
-  app.add_flag("--deterministic", o.deterministic,
-               "Same seed, same bytes on CUDA too: deterministic cuDNN and cuBLAS algorithms, no "
-               "autotuning (the CPU is deterministic anyway)");
-  app.add_option("--min-scale", o.min_scale,
-                 "Long side of the first scale; each next is 1.41x larger up to --size "
-                 "(0: one scale)")
-      ->check(CLI::Range(int64_t{0}, int64_t{16384}));
-  app.add_option("--initial-iterations", o.initial_iterations,
-                 "Steps at the first scale when there are several (default: --iterations)")
-      ->check(CLI::Range(int64_t{1}, int64_t{1000000}));
-  app.add_option("--average-decay", o.average_decay,
-                 "Keep a moving average of the image with this decay as each scale's result "
-                 "(0: keep the lowest-loss image)")
-      ->check(CLI::Range(0.0, 0.9999));
+  declare(
+      app.add_option("--preset", o.preset, "Algorithm settings to start from; flags override them")
+          ->check(CLI::IsMember(StyleTransferOptions::preset_names()))
+          ->capture_default_str(),
+      ValueKind::kChoice, StyleTransferOptions::preset_names());
+  for (size_t index = 0; index < settings().size(); ++index) {
+    add_setting(app, declare, o, index);
+  }
 
-  app.add_option("--style-layer-weights", o.style_layer_weights,
-                 "Comma-separated weights of the style layers, in their order (default: equal)")
-      ->delimiter(',');
-  app.add_option("--style-scale", o.style_scale,
-                 "Long side of the style image as a multiple of --size (unless --style-size)")
-      ->check(CLI::PositiveNumber);
-  app.add_option("--tv-weight", o.tv_weight,
-                 "Weight of the total-variation loss, which smooths pixel noise (default 0)")
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--init", o.init,
-                 "Starting image: content, noise (seeded by --seed), gray, or an image file");
-  app.add_option("--optimizer", o.optimizer,
-                 "adam (default) or lbfgs (as neural-style; an iteration is a function "
-                 "evaluation; --lr defaults to 1)")
-      ->check(CLI::IsMember({"adam", "lbfgs"}));
-  app.add_option("--style-loss", o.style_loss,
-                 "gram (Gram matrices, default) or w2 (2-Wasserstein distance between the "
-                 "features' Gaussians: means and covariances)")
-      ->check(CLI::IsMember({"gram", "w2"}));
-  app.add_option("--upsample", o.upsample,
-                 "What each scale after the first starts from: image (the previous result "
-                 "upsampled) or residual (the content at the new scale plus the previous "
-                 "result's change to the content, upsampled: keeps the content's fine detail)")
-      ->check(CLI::IsMember({"image", "residual"}));
-  app.add_option("--scale-moments", o.scale_moments,
-                 "What Adam's moment estimates do at each new scale: reset (default), rescale "
-                 "(resized, and scaled as the per-pixel gradients shrink) or carry (resized)")
-      ->check(CLI::IsMember({"reset", "rescale", "carry"}));
-  app.add_option("--pooling", o.pooling,
-                 "max (default) or avg (average pooling, rescaled to keep max pooling's "
-                 "activation magnitudes; smoother results)")
-      ->check(CLI::IsMember({"max", "avg"}));
-  app.add_option("--preserve-colors", o.preserve_colors,
-                 "Keep the content's colours: none, luminance (transfer luminance only), "
-                 "histogram (match the style's colours to the content first)")
-      ->check(CLI::IsMember({"none", "luminance", "histogram"}));
-  app.add_option("--precision", o.precision,
-                 "Arithmetic of the VGG layers: auto (bf16 on CPUs with AMX, or AMD CPUs with "
-                 "AVX512-BF16, and on GPUs of compute capability 8.0 and later; else fp32), "
-                 "fp32, bf16, fp16 (CUDA, with loss scaling); losses stay fp32 (default: the "
-                 "preset's)")
-      ->check(CLI::IsMember({"auto", "fp32", "bf16", "fp16"}));
-  app.add_option("--model", o.model,
-                 "VGG19 TorchScript file (default: $NST_MODEL, then models/vgg19.pt)");
-  app.add_option("--device", o.device,
-                 "Where to compute: auto (CUDA device 0 when available, else cpu), cpu, cuda, "
-                 "cuda:N")
-      ->check(CLI::Validator(
-          [](const std::string& name) {
-            return is_device_name(name) ? std::string()
-                                        : "'" + name + "' is not auto, cpu, cuda or cuda:N";
-          },
-          "DEVICE"))
-      ->capture_default_str();
-  app.add_option(
-         "--threads", o.threads,
-         "CPU threads (default: the CPUs this process may run on, capped by a cgroup CPU quota)")
-      ->check(CLI::Range(1, 1024));
+  declare(
+      app.add_option("--model", o.model,
+                     "VGG19 TorchScript file (default: $NST_MODEL, then PREFIX/share/nst/models/"
+                     "vgg19.pt for nst in PREFIX/bin, then models/vgg19.pt)"),
+      ValueKind::kFile);
+  declare(app.add_option("--device", o.device,
+                         "Where to compute: auto (CUDA device 0 when available, else cpu), cpu, "
+                         "cuda, cuda:N")
+              ->check(CLI::Validator(
+                  [](const std::string& name) {
+                    return is_device_name(name) ? std::string()
+                                                : "'" + name + "' is not auto, cpu, cuda or cuda:N";
+                  },
+                  "DEVICE"))
+              ->capture_default_str(),
+          ValueKind::kChoice, {"auto", "cpu", "cuda", "cuda:0"});
+  declare(app.add_option("--threads", o.threads,
+                         "CPU threads (default: the CPUs this process may run on, capped by a "
+                         "cgroup CPU quota)")
+              ->check(CLI::Range(1, 1024)),
+          ValueKind::kNumber);
 
   auto* overwrite = app.add_flag("--overwrite", o.overwrite, "Replace existing outputs");
-  app.add_flag("--skip-existing", o.skip_existing,
-               "Skip jobs whose output exists (rerun an interrupted batch)")
-      ->excludes(overwrite);
-  app.add_flag("--fail-fast", o.fail_fast, "Stop at the first failed job");
-  app.add_option("--time-limit", o.time_limit,
-                 "Seconds of optimisation per job; a job that reaches it keeps its result so far")
-      ->check(CLI::PositiveNumber);
-  app.add_option("--save-every", o.save_every,
-                 "Also write each job's image every N iterations (name.iterNNNNN.ext)")
-      ->check(CLI::Range(int64_t{1}, int64_t{1000000}));
-  app.add_option("--output-format", o.output_format,
-                 "Format of the image that -o - writes to standard output")
-      ->check(CLI::IsMember(writable_extensions()))
-      ->capture_default_str();
-  app.add_option("--max-input-pixels", o.max_input_pixels,
-                 "Refuse inputs with more pixels than this, judged from the file's header "
-                 "before decoding (default 100000000; 0 for no limit)")
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--shard", o.shard, "Run only jobs whose position mod N is I (I from 0)")
-      ->check(check_shard);
-  app.add_flag("--dry-run", o.dry_run, "Print the jobs and exit without loading the model");
-  app.add_option("--report", o.report, "Write a JSON report of the run to this file");
-  app.add_option("--progress", o.progress,
-                 "Progress on stderr: auto (bar on a terminal, else plain), bar, plain, json "
-                 "(one object per event), none")
-      ->check(CLI::IsMember({"auto", "bar", "plain", "json", "none"}))
-      ->capture_default_str();
-  app.add_option("--print-every", o.print_every,
-                 "Plain and json progress every N iterations (default: a tenth of a job)")
-      ->check(CLI::Range(1, 1000000));
+  declare(overwrite, ValueKind::kNone);
+  declare(app.add_flag("--skip-existing", o.skip_existing,
+                       "Skip jobs whose output exists (rerun an interrupted batch)")
+              ->excludes(overwrite),
+          ValueKind::kNone);
+  declare(app.add_flag("--fail-fast", o.fail_fast, "Stop at the first failed job"),
+          ValueKind::kNone);
+  declare(app.add_option("--time-limit", o.time_limit,
+                         "Seconds of optimisation per job; a job that reaches it keeps its "
+                         "result so far")
+              ->check(CLI::PositiveNumber),
+          ValueKind::kNumber);
+  declare(app.add_option("--save-every", o.save_every,
+                         "Also write each job's image every N iterations (name.iterNNNNN.ext)")
+              ->check(CLI::Range(int64_t{1}, int64_t{1000000})),
+          ValueKind::kNumber);
+  declare(app.add_option("--output-format", o.output_format,
+                         "Format of the image that -o - writes to standard output")
+              ->check(CLI::IsMember(writable_extensions()))
+              ->capture_default_str(),
+          ValueKind::kChoice, writable_extensions());
+  declare(app.add_option("--max-input-pixels", o.max_input_pixels,
+                         "Refuse inputs with more pixels than this, judged from the file's "
+                         "header before decoding (0 for no limit)")
+              ->check(CLI::NonNegativeNumber)
+              ->capture_default_str(),
+          ValueKind::kNumber);
+  declare(app.add_option("--shard", o.shard, "Run only jobs whose position mod N is I (I from 0)")
+              ->check(check_shard),
+          ValueKind::kText);
+  declare(app.add_flag("--dry-run", o.dry_run, "Print the jobs and exit without loading the model"),
+          ValueKind::kNone);
+  declare(app.add_option("--report", o.report, "Write a JSON report of the run to this file"),
+          ValueKind::kFile);
+  declare(app.add_option("--gallery", o.gallery,
+                         "Write the run as one HTML page: contents x styles with thumbnails, "
+                         "status, time, losses and loss curves (also when jobs fail or the run "
+                         "is interrupted)"),
+          ValueKind::kFile);
+  declare(app.add_option("--contact-sheet", o.contact_sheet,
+                         "Write the same grid as one image (" + formats + ")"),
+          ValueKind::kFile);
+  declare(app.add_option("--progress", o.progress,
+                         "Progress on stderr: auto (bar on a terminal, else plain), bar, plain, "
+                         "json (one object per event), none")
+              ->check(CLI::IsMember(names_of<ProgressMode>()))
+              ->capture_default_str(),
+          ValueKind::kChoice, names_of<ProgressMode>());
+  declare(app.add_option("--print-every", o.print_every,
+                         "Plain and json progress, and the report's loss curve, every N "
+                         "iterations (default: a tenth of a job)")
+              ->check(CLI::Range(1, 1000000)),
+          ValueKind::kNumber);
   auto* quiet = app.add_flag("-q,--quiet", o.quiet, "Print errors only");
-  app.add_flag("-v,--verbose", o.verbose, "Print debug details")->excludes(quiet);
+  declare(quiet, ValueKind::kNone);
+  declare(app.add_flag("-v,--verbose", o.verbose, "Print debug details")->excludes(quiet),
+          ValueKind::kNone);
 
-  app.footer("Presets:\n" + StyleTransferOptions::describe_presets() + kFooter);
+  // For packagers: the completion script from the records above. Hidden (no group), and acted
+  // on while parsing, before the required options are checked.
+  app.add_option_function<std::string>(
+         "--completion",
+         [infos](const std::string&) {
+           std::fputs(bash_completion(*infos).c_str(), stdout);
+           throw CLI::Success();
+         },
+         "Print the bash completion script and exit")
+      ->check(CLI::IsMember({"bash"}))
+      ->group("");
+
+  app.footer("Presets (the defaults above are the default preset's):\n" +
+             StyleTransferOptions::describe_presets() + kFooter);
+  return *infos;
 }
 
-StyleTransferOptions resolve_options(const CLI::App& app, const CliOptions& o) {
+StyleTransferOptions resolve_options(const CliOptions& o) {
   auto options = StyleTransferOptions::preset(o.preset);
-  const auto given = [&](const char* flag) { return app.count(flag) > 0; };
-  if (given("--size")) options.size(o.size);
-  if (given("--style-size")) options.style_size(o.style_size);
-  if (given("--iterations")) options.iterations(o.iterations);
-  if (given("--optimizer") && o.optimizer == "lbfgs") {
-    options.optimizer(Optimizer::kLbfgs);
-    options.learning_rate(1.0);  // L-BFGS's step length; Adam's pixel rates would overshoot
-  }
-  if (given("--lr")) options.learning_rate(o.learning_rate);
-  if (given("--lr-schedule")) {
-    options.lr_schedule(o.lr_schedule == "cosine" ? LrSchedule::kCosine : LrSchedule::kConstant);
-  }
-  if (given("--lr-final")) options.final_learning_rate(o.final_learning_rate);
-  if (given("--adam-beta1")) options.beta1(o.beta1);
-  if (given("--adam-beta2")) options.beta2(o.beta2);
-  if (given("--adam-epsilon")) options.epsilon(o.epsilon);
-  if (given("--content-weight")) options.content_weight(o.content_weight);
-  if (given("--style-weight")) options.style_weight(o.style_weight);
-  if (given("--content-layers")) options.content_layers(o.content_layers);
-  if (given("--style-layers")) {
-    options.style_layers(o.style_layers);
-    options.style_layer_weights({});
-  }
-  if (given("--style-layer-weights")) options.style_layer_weights(o.style_layer_weights);
-  if (given("--style-scale")) options.style_scale(o.style_scale);
-  if (given("--tv-weight")) options.tv_weight(o.tv_weight);
-  if (given("--style-loss")) {
-    options.style_loss(o.style_loss == "w2" ? StyleLoss::kW2 : StyleLoss::kGram);
-  }
-  if (given("--upsample")) {
-    options.upsample(o.upsample == "residual" ? Upsample::kResidual : Upsample::kImage);
-  }
-  if (given("--scale-moments")) {
-    options.scale_moments(o.scale_moments == "carry"     ? ScaleMoments::kCarry
-                          : o.scale_moments == "rescale" ? ScaleMoments::kRescale
-                                                         : ScaleMoments::kReset);
-  }
-  if (given("--pooling")) options.pooling(o.pooling == "avg" ? Pooling::kAverage : Pooling::kMax);
-  if (given("--preserve-colors")) {
-    options.preserve_colours(o.preserve_colors == "luminance"   ? PreserveColours::kLuminance
-                             : o.preserve_colors == "histogram" ? PreserveColours::kHistogram
-                                                                : PreserveColours::kNone);
-  }
-  if (given("--init")) {
-    options.init(o.init == "content" ? Init::kContent
-                 : o.init == "noise" ? Init::kNoise
-                 : o.init == "gray"  ? Init::kGray
-                                     : Init::kImage);
-  }
-  if (given("--seed")) options.seed(o.seed);
-  if (given("--seed") || o.deterministic) options.deterministic(true);
-  if (given("--min-scale")) options.min_scale(o.min_scale);
-  if (given("--initial-iterations")) options.initial_iterations(o.initial_iterations);
-  if (given("--average-decay")) options.average_decay(o.average_decay);
-  if (given("--precision")) options.precision(parse_precision(o.precision));
+  // In the settings' order, whatever the command line's: a later setting may override what an
+  // earlier one implied.
+  for (const auto& [index, value] : o.settings) settings()[index].set(options, value);
   options.validate();
   return options;
 }
@@ -306,7 +327,11 @@ BatchOptions batch_options(const CliOptions& o) {
   batch.stdout_format = o.output_format;
   batch.max_input_pixels = o.max_input_pixels;
   batch.hash_inputs = !o.report.empty();
-  if (o.init != "content" && o.init != "noise" && o.init != "gray") batch.init_image = o.init;
+  if (const auto* init = o.given("init")) {
+    const auto& text = std::get<std::string>(*init);
+    const auto named = value_named<Init>(text);
+    if (!named || *named == Init::kImage) batch.init_image = text;
+  }
   return batch;
 }
 

@@ -1,11 +1,14 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <map>
 #include <string>
 #include <vector>
 
+#include "cli/option_info.h"
 #include "nst/options.h"
 #include "nst/runner.h"
+#include "nst/settings.h"
 
 namespace nst::cli {
 
@@ -23,7 +26,9 @@ struct CliOptions {
   int print_every = 0;  // 0: about every tenth of a job
   std::string progress = "auto";
   std::string report;
-  std::string shard;  // "I/N"
+  std::string gallery;        // HTML page of the run
+  std::string contact_sheet;  // the same grid as one image
+  std::string shard;          // "I/N"
   bool overwrite = false;
   bool skip_existing = false;
   bool fail_fast = false;
@@ -34,46 +39,24 @@ struct CliOptions {
   int64_t max_input_pixels = kDefaultMaxInputPixels;
   bool quiet = false;
   bool verbose = false;
-
-  // Overrides of the preset; only those given on the command line are applied.
-  int64_t size = 0;
-  int64_t style_size = 0;
-  int64_t iterations = 0;
-  double learning_rate = 0;
-  double beta1 = 0;
-  double beta2 = 0;
-  double epsilon = 0;
-  double content_weight = 0;
-  double style_weight = 0;
-  std::vector<std::string> content_layers;
-  std::vector<std::string> style_layers;
-  uint64_t seed = 0;
-  bool deterministic = false;
-  int64_t min_scale = 0;
-  int64_t initial_iterations = 0;
-  double average_decay = 0;
-  std::string precision;
-  double tv_weight = 0;
-  std::string init;  // content, noise, gray or a file
-  double style_scale = 1;
-  std::vector<double> style_layer_weights;
-  std::string preserve_colors;
-  std::string style_loss;
-  std::string pooling;
-  std::string scale_moments;
-  std::string lr_schedule;
-  double final_learning_rate = 0;
-  std::string upsample;
-  std::string optimizer;
   std::vector<double> blend;  // weights: all styles blended into one
+
+  /// The algorithm settings given on the command line, by their index in `nst::settings()`;
+  /// those not given keep the preset's value.
+  std::map<size_t, SettingValue> settings;
+
+  /// The value given for the setting with report key `key`, or nullptr.
+  const SettingValue* given(const char* key) const;
 };
 
-/// Declares every flag of `nst` on `app`, storing values into `options`.
-void add_arguments(CLI::App& app, CliOptions& options);
+/// Declares every flag of `nst` on `app`, storing values into `options`, and returns them as
+/// records for shell completion and the manual. A hidden `--completion bash` prints the
+/// completion script made from those records and exits.
+std::vector<OptionInfo> add_arguments(CLI::App& app, CliOptions& options);
 
-/// The preset named by `--preset` with every explicitly given flag applied on top.
-/// Throws `nst::Error(kInvalidOptions)` for an unknown preset or invalid values.
-StyleTransferOptions resolve_options(const CLI::App& app, const CliOptions& options);
+/// The preset named by `--preset` with every explicitly given setting applied on top, in the
+/// settings' order. Throws `nst::Error(kInvalidOptions)` for an unknown preset or invalid values.
+StyleTransferOptions resolve_options(const CliOptions& options);
 
 /// The batch settings the flags ask for.
 BatchOptions batch_options(const CliOptions& options);

@@ -36,5 +36,5 @@ int main(int argc, char** argv) {
            /*overwrite=*/0);
   }
   nst::cli::setup_logging(options.quiet, options.verbose, options.progress == "json");
-  return nst::cli::run(options, argv[0], app);
+  return nst::cli::run(options, argv[0]);
 }

@@ -261,16 +261,16 @@ std::string format_duration(double seconds) {
 }
 
 ProgressMode pick_progress_mode(const std::string& requested, bool quiet) {
-  if (requested == "json") return ProgressMode::kJson;
-  if (quiet || requested == "none") return ProgressMode::kNone;
-  if (requested == "bar") return ProgressMode::kBar;
-  if (requested == "plain") return ProgressMode::kPlain;
+  const ProgressMode mode = value_named<ProgressMode>(requested).value_or(ProgressMode::kAuto);
+  if (mode == ProgressMode::kJson) return mode;
+  if (quiet) return ProgressMode::kNone;
+  if (mode != ProgressMode::kAuto) return mode;
   return isatty(STDERR_FILENO) == 1 ? ProgressMode::kBar : ProgressMode::kPlain;
 }
 
 std::unique_ptr<ProgressDisplay> ProgressDisplay::create(ProgressMode mode, int print_every,
                                                          int64_t iterations) {
-  const int64_t every = print_every > 0 ? print_every : std::max<int64_t>(1, iterations / 10);
+  const int64_t every = sample_interval(print_every, iterations);
   switch (mode) {
     case ProgressMode::kBar:
       return std::make_unique<BarDisplay>(iterations);
@@ -279,6 +279,7 @@ std::unique_ptr<ProgressDisplay> ProgressDisplay::create(ProgressMode mode, int 
     case ProgressMode::kJson:
       return std::make_unique<JsonDisplay>(every, iterations);
     case ProgressMode::kNone:
+    case ProgressMode::kAuto:  // resolved by pick_progress_mode before
       break;
   }
   return std::make_unique<SilentDisplay>();

@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "nst/named_values.h"
 #include "nst/runner.h"
 
 namespace nst::cli {
@@ -15,7 +16,23 @@ enum class ProgressMode {
   kPlain,  ///< a log line every N iterations (logs, CI)
   kJson,   ///< one JSON object per line and event, for programs to follow
   kNone,   ///< nothing but errors
+  kAuto,   ///< as asked for: a bar on a terminal, else plain (see `pick_progress_mode`)
 };
+
+}  // namespace nst::cli
+
+namespace nst {
+template <>
+struct EnumNames<cli::ProgressMode> {
+  static constexpr NamedValue<cli::ProgressMode> values[] = {{cli::ProgressMode::kAuto, "auto"},
+                                                             {cli::ProgressMode::kBar, "bar"},
+                                                             {cli::ProgressMode::kPlain, "plain"},
+                                                             {cli::ProgressMode::kJson, "json"},
+                                                             {cli::ProgressMode::kNone, "none"}};
+};
+}  // namespace nst
+
+namespace nst::cli {
 
 /// `--progress` as a mode: `auto` is a bar on a terminal and plain lines elsewhere; quiet
 /// turns bars and plain lines off (json stays, it is for programs).

@@ -7,6 +7,7 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <set>
 #include <vector>
 
@@ -18,9 +19,11 @@
 #include "nst/atomic_file.h"
 #include "nst/batch.h"
 #include "nst/blas_kernels.h"
+#include "nst/contact_sheet.h"
 #include "nst/device.h"
 #include "nst/error.h"
 #include "nst/file_info.h"
+#include "nst/gallery.h"
 #include "nst/image_io.h"
 #include "nst/model_file.h"
 #include "nst/report.h"
@@ -172,11 +175,65 @@ FeatureExtractor load_and_hash_model(const std::string& path, torch::Device devi
   return FeatureExtractor::load_bytes(bytes, path, device);
 }
 
+// Checks, before any work, that a file the run writes at its end (the report, the gallery,
+// the contact sheet) can be written: they often go into the output folder, which may not
+// exist yet.
+void prepare_run_file(const std::string& path,
+                      const std::function<void(const std::string&)>& check) {
+  if (path.empty()) return;
+  const fs::path folder = fs::path(path).parent_path();
+  std::error_code ec;
+  if (!folder.empty()) fs::create_directories(folder, ec);
+  std::set<fs::path> cleaned;
+  clean_folder(folder, cleaned);
+  check(path);
+}
+
+// One file must not be asked to be two things: the last write would silently win.
+void refuse_shared_run_files(const CliOptions& cli) {
+  const std::vector<std::pair<const char*, const std::string*>> files = {
+      {"--report", &cli.report},
+      {"--gallery", &cli.gallery},
+      {"--contact-sheet", &cli.contact_sheet}};
+  for (size_t i = 0; i < files.size(); ++i) {
+    for (size_t k = i + 1; k < files.size(); ++k) {
+      if (!files[i].second->empty() && *files[i].second == *files[k].second) {
+        throw Error(ErrorCode::kInvalidOptions, std::string(files[i].first) + " and " +
+                                                    files[k].first + " both name '" +
+                                                    *files[i].second + "'; give each its own file");
+      }
+    }
+  }
+}
+
+// Writes the report, the gallery and the contact sheet that were asked for, each on its own:
+// one that cannot be written does not keep the others from being written. Returns whether all
+// were.
+bool write_run_files(const CliOptions& cli, const RunInfo& info,
+                     const std::vector<JobResult>& results) {
+  bool written = true;
+  const auto attempt = [&](const std::string& path, const auto& write) {
+    if (path.empty()) return;
+    try {
+      write(path, info, results);
+    } catch (const Error& error) {
+      spdlog::error("{}", error.what());
+      written = false;
+    }
+  };
+  attempt(cli.report, write_report);
+  attempt(cli.gallery, [](const std::string& path, const RunInfo& run,
+                          const std::vector<JobResult>& jobs) { write_gallery(path, run, jobs); });
+  attempt(cli.contact_sheet, write_contact_sheet);
+  return written;
+}
+
 // The part of a run that can fail as a whole; fills `results` and `info` as it goes so that
 // the report says how far it got.
 int run_batch(const CliOptions& cli, const StyleTransferOptions& options, StopDeadline& deadline,
               std::vector<JobResult>& results, RunInfo& info, const std::string& executable) {
-  const BatchOptions batch = batch_options(cli);
+  BatchOptions batch = batch_options(cli);
+  batch.loss_every = cli.print_every;  // the report's loss history as often as the log's lines
   info.options = options;
   info.batch = batch;
   // Every phase below asks this where it may wait or take long, and ends within a fraction of
@@ -245,7 +302,7 @@ int run_batch(const CliOptions& cli, const StyleTransferOptions& options, StopDe
 
 }  // namespace
 
-int run(const CliOptions& cli, const std::string& executable, const CLI::App& app) {
+int run(const CliOptions& cli, const std::string& executable) {
   const auto start = Clock::now();
   set_json_notices(cli.progress == "json");
   RunInfo info;
@@ -254,24 +311,22 @@ int run(const CliOptions& cli, const std::string& executable, const CLI::App& ap
   info.shard = cli.shard;
   std::vector<JobResult> results;
   std::unique_ptr<ProgressDisplay> display;
-  StopDeadline deadline(cli.report, cli.progress == "json");  // after display: ends before it
+  // After display: ends before it.
+  StopDeadline deadline(cli.report, cli.gallery, cli.progress == "json");
   deadline.set_run(info, results);
 
   int exit_code = kExitNothingRan;
   try {
-    const StyleTransferOptions options = resolve_options(app, cli);
+    const StyleTransferOptions options = resolve_options(cli);
     display = ProgressDisplay::create(pick_progress_mode(cli.progress, cli.quiet), cli.print_every,
                                       options.total_iterations());
     deadline.forward_to(display.get());
-    if (!cli.report.empty()) {
-      // The report often goes into the output folder, which may not exist yet.
-      const fs::path folder = fs::path(cli.report).parent_path();
-      std::error_code ec;
-      if (!folder.empty()) fs::create_directories(folder, ec);
-      std::set<fs::path> cleaned;
-      clean_folder(folder, cleaned);
-      check_writable(cli.report, ErrorCode::kReportWrite, "report");
-    }
+    refuse_shared_run_files(cli);
+    prepare_run_file(cli.report, [](const std::string& path) {
+      check_writable(path, ErrorCode::kReportWrite, "report");
+    });
+    prepare_run_file(cli.gallery, check_gallery_path);
+    prepare_run_file(cli.contact_sheet, check_contact_sheet_path);
     exit_code = run_batch(cli, options, deadline, results, info, executable);
   } catch (...) {
     info.error = failure_reason(std::current_exception());
@@ -290,13 +345,8 @@ int run(const CliOptions& cli, const std::string& executable, const CLI::App& ap
   info.exit_code = exit_code;
   info.status = status_of(exit_code);
   info.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  if (!cli.report.empty()) {
-    try {
-      write_report(cli.report, info, results);
-    } catch (const Error& error) {
-      spdlog::error("{}", error.what());
-      if (exit_code == kExitSuccess) exit_code = kExitSomeFailed;
-    }
+  if (!write_run_files(cli, info, results) && exit_code == kExitSuccess) {
+    exit_code = kExitSomeFailed;
   }
   if (display) {
     display->run_finished(

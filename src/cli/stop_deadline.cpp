@@ -10,6 +10,7 @@
 #include "cli/signals.h"
 #include "nst/atomic_file.h"
 #include "nst/error.h"
+#include "nst/gallery.h"
 #include "nst/json_text.h"
 
 namespace nst::cli {
@@ -20,8 +21,8 @@ constexpr std::chrono::milliseconds kLook{20};
 
 }  // namespace
 
-StopDeadline::StopDeadline(std::string report, bool json)
-    : report_(std::move(report)), json_(json) {
+StopDeadline::StopDeadline(std::string report, std::string gallery, bool json)
+    : report_(std::move(report)), gallery_(std::move(gallery)), json_(json) {
   watcher_ = std::thread([this] { watch(); });
 }
 
@@ -114,25 +115,33 @@ void StopDeadline::end_now(int signal) {
                            std::to_string(kGrace.count()) + " ms of the signal";
   // The temporary file of a write in progress goes first: nothing half-written stays.
   remove_pending_temporary_file();
-  std::string report_note;
+  RunInfo info = info_;
+  info.status = "interrupted";
+  info.exit_code = exit_code;
+  info.error = what;
+  info.seconds = std::chrono::duration<double>(Clock::now() - start_).count();
+  if (current_ >= 1 && current_ <= jobs_.size()) {
+    jobs_[current_ - 1].status = JobStatus::kInterrupted;
+    jobs_[current_ - 1].reason = "stopped at once while " + phase_ + "; nothing written";
+  }
+  std::string notes;
   if (!report_.empty()) {
-    RunInfo info = info_;
-    info.status = "interrupted";
-    info.exit_code = exit_code;
-    info.error = what;
-    info.seconds = std::chrono::duration<double>(Clock::now() - start_).count();
-    if (current_ >= 1 && current_ <= jobs_.size()) {
-      jobs_[current_ - 1].status = JobStatus::kInterrupted;
-      jobs_[current_ - 1].reason = "stopped at once while " + phase_ + "; nothing written";
-    }
     try {
       write_report(report_, info, jobs_);
-      report_note = "; report '" + report_ + "'";
+      notes += "; report '" + report_ + "'";
     } catch (const std::exception& error) {
-      report_note = std::string("; ") + error.what();
+      notes += std::string("; ") + error.what();
     }
   }
-  const std::string message = what + report_note;
+  if (!gallery_.empty()) {
+    try {
+      write_gallery(gallery_, info, jobs_, kGalleryPictureTime);
+      notes += "; gallery '" + gallery_ + "'";
+    } catch (const std::exception& error) {
+      notes += std::string("; ") + error.what();
+    }
+  }
+  const std::string message = what + notes;
   const std::string line =
       json_ ? json_text({{"event", "log"}, {"level", "warning"}, {"message", message}}) + "\n"
             : "nst: " + message + "\n";

@@ -18,10 +18,12 @@ namespace nst::cli {
 /// between the network's layers) and ends on its own, writing its report as usual. Some
 /// single calls cannot be asked in the middle: decoding a huge image, one layer of the network
 /// on a huge one, deserialising the model. So a thread watches: once a signal has come and the
-/// run has not ended `kGrace` later, it writes the report from the last snapshot of the run
-/// (the current job marked interrupted, saying what the run was doing), removes any temporary
-/// file being written, and exits with 130 or 143. An optimisation step is the exception: it
-/// stops at its end, however long that takes, and keeps its `.partial`.
+/// run has not ended `kGrace` later, it writes the report and the gallery from the last
+/// snapshot of the run (the current job marked interrupted, saying what the run was doing),
+/// removes any temporary file being written, and exits with 130 or 143. The gallery's pictures
+/// get `kGalleryPictureTime` and the contact sheet is left out, to keep the promise. An
+/// optimisation step is the exception: it stops at its end, however long that takes, and keeps its
+/// `.partial`.
 ///
 /// It is also the batch's listener, forwarding every event to the display while keeping the
 /// snapshot of each job's result.
@@ -29,9 +31,11 @@ class StopDeadline : public BatchListener {
  public:
   /// How long the run gets to end on its own after a signal (or after its optimisation step).
   static constexpr std::chrono::milliseconds kGrace{400};
+  /// How long the gallery of a run ended at once may spend reading pictures.
+  static constexpr double kGalleryPictureTime = 0.25;
 
-  /// `report` may be empty (no report); `json` makes the notice a JSON log line.
-  StopDeadline(std::string report, bool json);
+  /// `report` and `gallery` may be empty (none); `json` makes the notice a JSON log line.
+  StopDeadline(std::string report, std::string gallery, bool json);
   ~StopDeadline() override;
   StopDeadline(const StopDeadline&) = delete;
   StopDeadline& operator=(const StopDeadline&) = delete;
@@ -59,6 +63,7 @@ class StopDeadline : public BatchListener {
   [[noreturn]] void end_now(int signal);
 
   const std::string report_;
+  const std::string gallery_;
   const bool json_;
   const Clock::time_point start_ = Clock::now();
   BatchListener* display_ = nullptr;

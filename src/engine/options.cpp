@@ -1,9 +1,11 @@
 #include "nst/options.h"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
 #include "nst/error.h"
+#include "nst/settings.h"
 #include "nst/vgg.h"
 
 namespace nst {
@@ -23,127 +25,84 @@ void check_layers(const std::vector<std::string>& layers, const char* what) {
   }
 }
 
-void check_non_negative(double value, const char* what) {
-  if (!std::isfinite(value) || value < 0) {
-    invalid(std::string(what) + " must be a finite number >= 0, not " + std::to_string(value));
+// Holds each setting's numbers, those derived from others or the rest, to its bounds.
+void check_bounds(const StyleTransferOptions& options, bool derived) {
+  for (const auto& setting : settings()) {
+    if ((setting.default_text != nullptr) != derived) continue;
+    std::string name = setting.key;
+    std::replace(name.begin(), name.end(), '_', ' ');
+    const auto check = [&](double value) {
+      if (!setting.bounds.contains(value)) {
+        invalid(name + " must be " + setting.bounds.describe() + ", not " +
+                to_text(SettingValue(value)));
+      }
+    };
+    const SettingValue value = setting.get(options);
+    if (const auto* v = std::get_if<int64_t>(&value)) check(static_cast<double>(*v));
+    if (const auto* v = std::get_if<double>(&value)) check(*v);
+    if (const auto* v = std::get_if<std::vector<double>>(&value)) {
+      for (double item : *v) check(item);
+    }
   }
 }
 
 }  // namespace
 
-const char* to_string(Optimizer optimizer) {
-  return optimizer == Optimizer::kLbfgs ? "lbfgs" : "adam";
-}
-
-const char* to_string(Upsample upsample) {
-  return upsample == Upsample::kResidual ? "residual" : "image";
-}
-
-const char* to_string(LrSchedule schedule) {
-  return schedule == LrSchedule::kCosine ? "cosine" : "constant";
-}
-
-const char* to_string(ScaleMoments moments) {
-  switch (moments) {
-    case ScaleMoments::kReset:
-      return "reset";
-    case ScaleMoments::kRescale:
-      return "rescale";
-    case ScaleMoments::kCarry:
-      return "carry";
-  }
-  return "?";
-}
-
-const char* to_string(Pooling pooling) {
-  return pooling == Pooling::kAverage ? "avg" : "max";
-}
-
-const char* to_string(StyleLoss loss) {
-  return loss == StyleLoss::kW2 ? "w2" : "gram";
-}
-
-const char* to_string(PreserveColours preserve) {
-  switch (preserve) {
-    case PreserveColours::kNone:
-      return "none";
-    case PreserveColours::kLuminance:
-      return "luminance";
-    case PreserveColours::kHistogram:
-      return "histogram";
-  }
-  return "?";
-}
-
-const char* to_string(Init init) {
-  switch (init) {
-    case Init::kContent:
-      return "content";
-    case Init::kNoise:
-      return "noise";
-    case Init::kGray:
-      return "gray";
-    case Init::kImage:
-      return "image";
-  }
-  return "?";
-}
-
-const char* to_string(Precision precision) {
-  switch (precision) {
-    case Precision::kAuto:
-      return "auto";
-    case Precision::kFloat32:
-      return "fp32";
-    case Precision::kBFloat16:
-      return "bf16";
-    case Precision::kFloat16:
-      return "fp16";
-  }
-  return "?";
-}
-
 Precision parse_precision(const std::string& name) {
-  for (const auto p :
-       {Precision::kAuto, Precision::kFloat32, Precision::kBFloat16, Precision::kFloat16}) {
-    if (name == to_string(p)) return p;
-  }
+  if (const auto precision = value_named<Precision>(name)) return *precision;
   invalid("unknown precision '" + name + "'; use auto, fp32, bf16 or fp16");
 }
 
+namespace {
+
+// A preset: its name, what it is for (for --help), and its settings.
+struct Preset {
+  const char* name;
+  const char* purpose;
+  StyleTransferOptions (*make)();
+};
+
+const std::vector<Preset>& presets() {
+  static const std::vector<Preset> table = {
+      // The best seed-objective quality per second measured (README, "Presets"): the seed's
+      // objective, Adam with shorter memories (beta1 and beta2 0.9) and larger steps decaying
+      // along a cosine, 200 steps, bfloat16 where native and faster.
+      {"default", "the best quality per second measured; the defaults shown above",
+       [] { return StyleTransferOptions(); }},
+      // The seed tutorial (Keras VGG19 block5_conv2 / blockN_conv1 are relu5_2 / reluN_1).
+      {"seed", "the seed tutorial step for step",
+       [] {
+         return StyleTransferOptions()
+             .iterations(1000)
+             .learning_rate(5.0)
+             .lr_schedule(LrSchedule::kConstant)
+             .beta1(0.99)
+             .beta2(0.999)
+             .precision(Precision::kFloat32);
+       }},
+      // A preview in a few seconds on a CPU: 256 px, few steps, and no fifth block, so the
+      // network is cut after relu4_2.
+      {"fast", "a preview in a few seconds on a CPU",
+       [] {
+         return StyleTransferOptions()
+             .size(256)
+             .content_layers({"relu4_2"})
+             .style_layers({"relu1_1", "relu2_1", "relu3_1", "relu4_1"})
+             .learning_rate(10.0)
+             .lr_schedule(LrSchedule::kConstant)
+             // Measured for these 30 steps; the default's 0.9 was chosen for longer runs.
+             .beta2(0.999)
+             .iterations(30);
+       }},
+  };
+  return table;
+}
+
+}  // namespace
+
 StyleTransferOptions StyleTransferOptions::preset(const std::string& name) {
-  // The best seed-objective quality per second measured (README, "Presets"): the seed's
-  // objective, Adam with shorter memories (beta1 and beta2 0.9) and larger steps decaying along
-  // a cosine, 200 steps, bfloat16 where native and faster.
-  if (name == "default") return StyleTransferOptions();
-  if (name == "seed") {
-    // The seed tutorial (Keras VGG19 block5_conv2 / blockN_conv1 are relu5_2 / reluN_1).
-    return StyleTransferOptions()
-        .size(512)
-        .content_layers({"relu5_2"})
-        .style_layers({"relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"})
-        .style_layer_weights({})
-        .content_weight(1e3)
-        .style_weight(1e-2)
-        .iterations(1000)
-        .learning_rate(5.0)
-        .lr_schedule(LrSchedule::kConstant)
-        .beta1(0.99)
-        .beta2(0.999)
-        .epsilon(0.1)
-        .precision(Precision::kFloat32);
-  }
-  if (name == "fast") {
-    // A preview in a few seconds on a CPU: 256 px, few steps, and no fifth block, so the
-    // network is cut after relu4_2.
-    return StyleTransferOptions()
-        .size(256)
-        .content_layers({"relu4_2"})
-        .style_layers({"relu1_1", "relu2_1", "relu3_1", "relu4_1"})
-        .learning_rate(10.0)
-        .lr_schedule(LrSchedule::kConstant)
-        .beta2(0.999)  // measured for these 30 steps; the default's 0.9 was chosen for longer runs
-        .iterations(30);
+  for (const auto& preset : presets()) {
+    if (name == preset.name) return preset.make();
   }
   std::string known;
   for (const auto& n : preset_names()) known += (known.empty() ? "" : ", ") + n;
@@ -151,62 +110,66 @@ StyleTransferOptions StyleTransferOptions::preset(const std::string& name) {
 }
 
 const std::vector<std::string>& StyleTransferOptions::preset_names() {
-  static const std::vector<std::string> names = {"default", "seed", "fast"};
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> list;
+    for (const auto& preset : presets()) list.emplace_back(preset.name);
+    return list;
+  }();
   return names;
 }
 
 std::string StyleTransferOptions::describe_presets() {
-  return "  default: the seed's objective (content relu5_2, style relu1_1..relu5_1 1/5 each,\n"
-         "           weights 1e3/1e-2), Adam lr 20 down to 0.5 along a cosine, beta1 0.9,\n"
-         "           beta2 0.9, eps 0.1, 200 iterations, precision auto, size 512\n"
-         "  seed:    the seed tutorial: as default, but Adam lr 5 constant, beta1 0.99,\n"
-         "           beta2 0.999, 1000 iterations, precision fp32\n"
-         "  fast:    a preview in a few seconds on a CPU: as default, but Adam lr 10 constant,\n"
-         "           beta2 0.999,\n"
-         "           content relu4_2, style relu1_1..relu4_1 (1/4 each), 30 iterations, size 256\n";
+  // Each preset as the flags that turn the defaults into it. Settings that follow from others
+  // (those with a default_text, such as the style size) are left out: they follow by themselves.
+  const StyleTransferOptions defaults;
+  std::string text;
+  for (const auto& preset : presets()) {
+    const StyleTransferOptions options = preset.make();
+    std::string flags;
+    for (const auto& setting : settings()) {
+      if (setting.default_text) continue;
+      const std::string value = to_text(setting.get(options));
+      if (value != to_text(setting.get(defaults))) {
+        flags += std::string(" ") + setting.flag + " " + value;
+      }
+    }
+    // Wrapped at 96 columns, continued under the purpose.
+    std::string line =
+        std::string("  ") + preset.name + ": " + preset.purpose + (flags.empty() ? "" : ":");
+    const std::string indent(4 + std::string(preset.name).size(), ' ');
+    std::istringstream words(flags);
+    for (std::string word, value; words >> word >> value;) {
+      const std::string item = " " + word + " " + value;
+      if (line.size() + item.size() > 96) {
+        text += line + "\n";
+        line = indent.substr(1);
+      }
+      line += item;
+    }
+    text += line + "\n";
+  }
+  return text;
 }
 
 void StyleTransferOptions::validate() const {
-  if (size_ < 16) invalid("size must be at least 16 pixels, not " + std::to_string(size_));
-  if (style_size_ != 0 && style_size_ < 16) {
-    invalid("style size must be 0 (same as size) or at least 16 pixels, not " +
-            std::to_string(style_size_));
-  }
   check_layers(content_layers_, "content");
   check_layers(style_layers_, "style");
   if (!style_layer_weights_.empty() && style_layer_weights_.size() != style_layers_.size()) {
     invalid("got " + std::to_string(style_layer_weights_.size()) + " style layer weights for " +
             std::to_string(style_layers_.size()) + " style layers");
   }
-  for (double w : style_layer_weights_) check_non_negative(w, "a style layer weight");
-  check_non_negative(content_weight_, "the content weight");
-  check_non_negative(style_weight_, "the style weight");
-  if (iterations_ < 1) invalid("iterations must be at least 1");
-  if (!std::isfinite(learning_rate_) || learning_rate_ <= 0) {
-    invalid("the learning rate must be a finite number > 0");
-  }
-  if (!std::isfinite(final_learning_rate_) || final_learning_rate_ < 0) {
-    invalid("the final learning rate must be a finite number >= 0");
-  }
-  if (!(beta1_ >= 0 && beta1_ < 1) || !(beta2_ >= 0 && beta2_ < 1)) {
-    invalid("Adam's betas must lie in [0, 1)");
-  }
-  if (!std::isfinite(epsilon_) || epsilon_ <= 0) invalid("Adam's epsilon must be > 0");
-  if (min_scale_ != 0 && min_scale_ < 16) {
-    invalid("the smallest scale must be 0 (one scale) or at least 16 pixels, not " +
-            std::to_string(min_scale_));
-  }
+  // 0 stands for another setting in these two; the report shows what they stand for, which is
+  // checked below, so a negative raw value needs its own check.
+  if (style_size_ < 0) invalid("style size must be 0 (from the style scale) or at least 16");
   if (initial_iterations_ < 0) invalid("initial iterations must be 0 (as --iterations) or more");
-  check_non_negative(tv_weight_, "the total-variation weight");
-  if (!std::isfinite(style_scale_) || style_scale_ <= 0) {
-    invalid("the style scale must be a number > 0");
-  }
+  // Every number against the bounds its setting declares: the same bounds the command line
+  // checks its flags against. Settings derived from others (the style size from the style
+  // scale, ...) come last, so that a bad value is named where it was given.
+  check_bounds(*this, /*derived=*/false);
   if (style_size_ == 0 && effective_style_size() < 16) {
     invalid("the style scale makes the style image smaller than 16 pixels");
   }
-  if (!(average_decay_ >= 0 && average_decay_ < 1)) {
-    invalid("the average decay must lie in [0, 1); 0 turns averaging off");
-  }
+  check_bounds(*this, /*derived=*/true);
 }
 
 std::vector<int64_t> StyleTransferOptions::scale_sides() const {
