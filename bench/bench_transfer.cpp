@@ -130,7 +130,10 @@ class Arguments {
     }
   }
 
-  bool has(const std::string& name) const { return values_.count(name) > 0; }
+  bool has(const std::string& name) const {
+    taken_.push_back(name);  // a flag asked about is known, given or not
+    return values_.count(name) > 0;
+  }
 
   std::string text(const std::string& name, const std::string& fallback = "") const {
     taken_.push_back(name);
@@ -192,14 +195,15 @@ constexpr const char* kUsage =
   --style FILE         style image (default: synthetic stripes)
   --sizes N,N,...      long sides to measure (default 256,512)
   --iterations N       steps of the loop per size, the first a warm-up (default 10, at least 3)
-  --preset NAME,...    presets whose layers and weights to use (default "default")
+  --preset NAME,...    presets to compare: default, tutorial, fast (default "default")
   --precisions P,...   precisions of the VGG layers to compare: fp32, bf16, fp16 (default fp32)
   --device D           cpu, cuda or cuda:N (default: cuda when available, else cpu)
   --threads N          CPU threads (default: the CPUs this process may use)
   --trace FILE         also write a Chrome trace of 3 steps at the last size
-  --evaluate IMAGE     only print the preset's objective of IMAGE (content and style at the
-                       last --sizes; needs --content and --style)
-  --print-options      only print the preset's options as the report writes them
+  --evaluate IMAGE     only print the first preset's objective of IMAGE (content and style at
+                       the last --sizes; needs --content and --style); --preset tutorial gives
+                       the tutorial's objective, which scripts/bench_quality.sh judges by
+  --print-options      only print the first preset's options as the report writes them
 )";
 
 // Synthetic pictures for a build without image reading: a smooth content and a busy style,

@@ -1,4 +1,4 @@
-// Writes the fuzzer's seed corpus: one small image in each format and variant OpenCV decodes
+// Writes the fuzzer's starting corpus: one small image in each format and variant OpenCV decodes
 // (and the loader treats specially: EXIF orientation, alpha, grey, 16-bit, float), then checks
 // that each file decodes back to its size. Usage: nst_fuzz_corpus FOLDER
 #include <cstdio>
@@ -100,6 +100,6 @@ int main(int argc, char** argv) {
     write(entry.name, bytes, entry.image.size());
   }
   write("rotated.jpg", rotated_jpeg(colour), colour.size());  // IMREAD_UNCHANGED: not rotated
-  std::printf("%zu seed files in %s\n", entries.size() + 1, folder.c_str());
+  std::printf("%zu starting inputs in %s\n", entries.size() + 1, folder.c_str());
   return failures == 0 ? 0 : 1;
 }

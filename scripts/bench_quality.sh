@@ -1,20 +1,22 @@
 #!/usr/bin/env bash
-# Time to quality: a candidate (by default --preset default) against --preset seed, judged by
-# the seed objective of the written output (nst_bench --evaluate: content relu5_2 x1e3 + mean
-# Gram MSE over relu1_1..relu5_1 x1e-2, at the output's size), on several content/style pairs
-# of the sample images at 256 px and some of them at 512 px, each with random-weight models of
-# two seeds. Prints one table (wall time, peak memory and objective of both, and the ratios)
-# and whether every case met the targets (objective <= seed's, time <= 20 % of seed's).
+# Time to quality: a candidate (by default --preset default) against --preset tutorial, judged
+# by the tutorial's objective of the written output (nst_bench --evaluate: content relu5_2 x1e3
+# + mean Gram MSE over relu1_1..relu5_1 x1e-2, at the output's size), on several content/style
+# pairs of the sample images at 256 px and some of them at 512 px, each with random-weight
+# models of two seeds. Prints one table (wall time, peak memory and objective of both, and the
+# ratios) and whether every case met the targets (objective <= the tutorial's, time <= 20 % of
+# the tutorial's).
 #
 #   scripts/bench_quality.sh                                  # everything (hours on 2 cores)
 #   NST_QUALITY_ARGS="--preset default --lr 20" scripts/bench_quality.sh   # another candidate
 #   NST_QUALITY_LARGE="" NST_QUALITY_MODEL_SEEDS=0 scripts/bench_quality.sh  # 256 px, one model
 #
-# The seed preset's runs are deterministic and long (about 17 minutes at 512 px here), so their
-# results are kept in $NST_QUALITY_CACHE (default build/bench_quality_seed.tsv), keyed by the
-# model's SHA-256, the pair, the size, the seed preset's options (nst_bench --print-options),
-# the thread count and the CPU model, and reused on the same machine: trying a candidate then
-# costs only the candidate's runs. Delete the file to measure the seed preset again.
+# The tutorial preset's runs are deterministic and long (about 17 minutes at 512 px here), so
+# their results are kept in $NST_QUALITY_CACHE (default build/bench_quality_tutorial.tsv), keyed
+# by the model's SHA-256, the pair, the size, the tutorial preset's options (nst_bench
+# --print-options), the thread count and the CPU model, and reused on the same machine: trying a
+# candidate then costs only the candidate's runs. Delete the file to measure the tutorial preset
+# again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/common.sh
@@ -25,7 +27,7 @@ large_pairs=${NST_QUALITY_LARGE-fruits:starry_night home:baboon}
 model_seeds=${NST_QUALITY_MODEL_SEEDS:-0 1}
 candidate=${NST_QUALITY_ARGS:---preset default}
 threads=${NST_QUALITY_THREADS:-2}
-cache=${NST_QUALITY_CACHE:-$build_dir/bench_quality_seed.tsv}
+cache=${NST_QUALITY_CACHE:-$build_dir/bench_quality_tutorial.tsv}
 require_built "$build_dir" nst nst_bench
 bash scripts/fetch_samples.sh samples >/dev/null
 python=$(find_torch_python)
@@ -44,7 +46,7 @@ model_of() {
 }
 
 # Runs nst with flags $5... on content $2, style $3 at size $4 with model $1; prints
-# "seconds peak_MB seed_objective".
+# "seconds peak_MB objective", the objective being the tutorial's.
 measure() {
   local model=$1 content=samples/$2.jpg style=samples/$3.jpg size=$4
   shift 4
@@ -55,7 +57,7 @@ measure() {
     --size "$size" --report "$report" "$@"
   end=$(date +%s.%N)
   objective=$("$build_dir/nst_bench" --threads "$threads" --model "$model" --content "$content" \
-    --style "$style" --sizes "$size" --preset seed --evaluate "$out")
+    --style "$style" --sizes "$size" --preset tutorial --evaluate "$out")
   "$python" - "$report" "$start" "$end" "$objective" <<'PY'
 import json, sys
 report = json.load(open(sys.argv[1]))
@@ -65,29 +67,29 @@ print(f"{seconds:.1f} {peak:.0f} {float(sys.argv[4]):.6g}")
 PY
 }
 
-seed_options=$("$build_dir/nst_bench" --model "$(model_of 0)" --content samples/fruits.jpg \
-  --style samples/starry_night.jpg --preset seed --print-options | sha256sum | cut -c1-16)
+tutorial_options=$("$build_dir/nst_bench" --model "$(model_of 0)" --content samples/fruits.jpg \
+  --style samples/starry_night.jpg --preset tutorial --print-options | sha256sum | cut -c1-16)
 
-# The seed preset's "seconds peak objective" for model $1, pair $2:$3, size $4: from the cache,
-# or measured and added to it.
-seed_result() {
+# The tutorial preset's "seconds peak objective" for model $1, pair $2:$3, size $4: from the
+# cache, or measured and added to it.
+tutorial_result() {
   local model_hash key cached
   model_hash=$(sha256sum "$1" | cut -c1-16)
-  key="$model_hash|$2:$3|$4|$seed_options|$threads|$cpu"
+  key="$model_hash|$2:$3|$4|$tutorial_options|$threads|$cpu"
   cached=$(awk -F'\t' -v k="$key" '$1 == k { print $2; exit }' "$cache")
   if [ -n "$cached" ]; then
     echo "$cached"
     return 0
   fi
   local result
-  result=$(measure "$1" "$2" "$3" "$4" --preset seed)
+  result=$(measure "$1" "$2" "$3" "$4" --preset tutorial)
   printf '%s\t%s\n' "$key" "$result" >>"$cache"
   echo "$result"
 }
 
 echo "candidate: $candidate; $threads threads; $cpu"
 printf '%-5s %-24s %-5s | %8s %7s %11s | %8s %7s %11s | %6s %9s\n' size pair model \
-  "seed s" "MB" objective "cand. s" "MB" objective "time" objective
+  "tut. s" "MB" objective "cand. s" "MB" objective "time" objective
 all_met=yes
 for model_seed in $model_seeds; do
   model=$(model_of "$model_seed")
@@ -96,17 +98,17 @@ for model_seed in $model_seeds; do
     [ "$size" = 512 ] && pairs=$large_pairs
     for pair in $pairs; do
       content=${pair%%:*} style=${pair##*:}
-      read -r seed_s seed_mb seed_obj < <(seed_result "$model" "$content" "$style" "$size")
+      read -r tut_s tut_mb tut_obj < <(tutorial_result "$model" "$content" "$style" "$size")
       # shellcheck disable=SC2086  # the candidate is a list of flags
       read -r cand_s cand_mb cand_obj < <(measure "$model" "$content" "$style" "$size" $candidate)
-      read -r time_ratio objective_ratio met < <(awk -v a="$cand_s" -v b="$seed_s" \
-        -v c="$cand_obj" -v d="$seed_obj" \
+      read -r time_ratio objective_ratio met < <(awk -v a="$cand_s" -v b="$tut_s" \
+        -v c="$cand_obj" -v d="$tut_obj" \
         'BEGIN { printf "%.3f %.3f %s\n", a / b, c / d, (a <= 0.2 * b && c <= d) ? "yes" : "no" }')
       [ "$met" = yes ] || all_met=no
       printf '%-5s %-24s %-5s | %8.1f %7s %11.5g | %8.1f %7s %11.5g | %6s %9s %s\n' "$size" \
-        "$pair" "$model_seed" "$seed_s" "$seed_mb" "$seed_obj" "$cand_s" "$cand_mb" "$cand_obj" \
+        "$pair" "$model_seed" "$tut_s" "$tut_mb" "$tut_obj" "$cand_s" "$cand_mb" "$cand_obj" \
         "$time_ratio" "$objective_ratio" "$([ "$met" = yes ] && echo met || echo "not met")"
     done
   done
 done
-echo "targets (objective <= seed's, time <= 0.20 of seed's) met on every case: $all_met"
+echo "targets (objective <= the tutorial's, time <= 0.20 of its) met on every case: $all_met"

@@ -4,7 +4,7 @@
 #   1. builds the engine alone (NST_ENGINE_ONLY) against PyTorch's own LibTorch, with its tests;
 #   2. runs the engine's tests, the CUDA ones and the PyTorch reference comparison on the GPU
 #      among them (on a machine without a GPU those skip, and the list of skipped tests says so);
-#   3. times a step of the tutorial ("seed") and default presets at two sizes in fp32 and bf16,
+#   3. times a step of the tutorial and default presets at two sizes in fp32 and bf16,
 #      against a bare VGG forward+backward, and prints one table.
 # It also runs on a CPU-only machine (Debian's LibTorch, or any PyTorch), smaller by default.
 #
@@ -74,7 +74,7 @@ else
 fi
 echo "== seconds per step on $device ($iterations steps, the first a warm-up; synthetic images)"
 "$build_dir/nst_bench" --model "$build_dir/tests/vgg19_random.pt" --device "$device" \
-  --preset seed,default --sizes "$sizes" --iterations "$iterations" --precisions fp32,bf16
+  --preset tutorial,default --sizes "$sizes" --iterations "$iterations" --precisions fp32,bf16
 
 echo "== done in $(($(date +%s) - start)) s: tests $([ "$tests_ok" = 1 ] && echo passed || echo FAILED)," \
   "$([ "$gpu" = 1 ] && echo "on the GPU" || echo "without a GPU (CUDA tests skipped)")"

@@ -10,9 +10,9 @@ Feature scale: torchvision's weights expect inputs about 58 times smaller than
 the original Caffe VGG19 (pixels/255 normalised by std ~0.226, against pixels
 minus the mean), so their activations are about 58 times smaller too, Gram
 matrices ~3300 times and style losses ~10^7 times. The Gatys literature's
-hyperparameters (the seed tutorial's weights 1e3/1e-2 with Adam eps 0.1 among
-them) were tuned on Caffe-magnitude features. A ReLU network with max pools is
-positively homogeneous: scaling its input and every bias by k scales every
+hyperparameters (the TensorFlow tutorial's weights 1e3/1e-2 with Adam eps 0.1
+among them) were tuned on Caffe-magnitude features. A ReLU network with max
+pools is positively homogeneous: scaling its input and every bias by k scales every
 activation by k exactly. The export uses that to bring the features to Caffe
 magnitude (k = 255 * mean(std), recorded as feature_scale): input_std is
 divided by k and each bias multiplied by k. The features keep their meaning;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fuzzes with libFuzzer, ASan and UBSan on: builds the targets with clang in build-fuzz/, makes
-# their seed corpora, runs a fixed number of inputs through each and prints, per target, the
+# their starting corpora, runs a fixed number of inputs through each and prints, per target, the
 # executions, the coverage reached and the findings. Exits 1 if anything was found (kept in
 # build-fuzz/findings/TARGET/).
 #
@@ -30,16 +30,16 @@ fi
 # shellcheck disable=SC2086
 cmake --build "$build_dir" --target $targets nst_fuzz_corpus -j"$(nproc)"
 
-# Seeds: an image in every format for the decoder; command lines from the README for the
+# Starting inputs: an image in every format for the decoder; command lines from the README for the
 # parser (arguments separated by NUL bytes); the report needs none.
-seeds=$build_dir/seeds
-mkdir -p "$seeds/fuzz_image_decode" "$seeds/fuzz_report" "$seeds/fuzz_arguments"
-"$build_dir/fuzz/nst_fuzz_corpus" "$seeds/fuzz_image_decode"
+starts=$build_dir/starts
+mkdir -p "$starts/fuzz_image_decode" "$starts/fuzz_report" "$starts/fuzz_arguments"
+"$build_dir/fuzz/nst_fuzz_corpus" "$starts/fuzz_image_decode"
 i=0
 while IFS= read -r line; do
   i=$((i + 1))
   # shellcheck disable=SC2086
-  printf '%s\0' $line >"$seeds/fuzz_arguments/readme_$i"
+  printf '%s\0' $line >"$starts/fuzz_arguments/readme_$i"
 done <<'LINES'
 -c turtle.jpg -s wave.jpg -o out.png
 -c photos/ -s styles/ -o 'out/{style}/{content}.jpg' --skip-existing --report run.json
@@ -58,14 +58,14 @@ for target in $targets; do
   log=$build_dir/$target.log
   rm -rf "$findings"
   mkdir -p "$work" "$findings"
-  # New inputs go to $work, the seeds stay as they are. Leaks inside OpenCV's and LibTorch's
+  # New inputs go to $work, the starting inputs stay as they are. Leaks inside OpenCV's and LibTorch's
   # own one-time initialisation are not ours: see scripts/sanitizer/lsan.supp.
   target_status=0
   LSAN_OPTIONS=suppressions=$PWD/scripts/sanitizer/lsan.supp \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     "$build_dir/fuzz/$target" -runs="$runs" -max_len=65536 -timeout=20 \
     -rss_limit_mb=3072 -print_final_stats=1 -artifact_prefix="$findings/" \
-    "$work" "$seeds/$target" >"$log" 2>&1 || target_status=$?
+    "$work" "$starts/$target" >"$log" 2>&1 || target_status=$?
   executions=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   coverage=$(grep -o 'cov: [0-9]* ft: [0-9]*' "$log" | tail -1)
   found=$(find "$findings" -type f | wc -l)

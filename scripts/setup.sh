@@ -22,6 +22,8 @@ packages=(
   python3-torch python3-torchvision
   # The tests make CMYK JPEGs and palette PNGs with Pillow.
   python3-pil
+  # The manual page is made from --help at build time.
+  help2man
 )
 missing=()
 for package in "${packages[@]}"; do

@@ -9,6 +9,7 @@
 #include "nst/batch_grid.h"
 #include "nst/error.h"
 #include "nst/html_text.h"
+#include "nst/json_text.h"
 #include "nst/loss_curve.h"
 #include "nst/read_bytes.h"
 #include "nst/thumbnail.h"
@@ -21,6 +22,8 @@ using nlohmann::json;
 
 constexpr int kInputSide = 96;  // the inputs in the headers: enough to recognise them
 constexpr int kCurveHeight = 36;
+// Keeps a cell's picture at about 4-9 kB, so that a page of 200 jobs stays a few megabytes.
+constexpr int kJpegQuality = 72;
 constexpr int kCellWidth = kThumbnailSide + 10;  // the picture, padding and border
 
 const std::vector<JobStatus>& all_statuses() {
@@ -87,7 +90,7 @@ class Pictures {
       why = "cannot read the picture";
       return {};
     }
-    return "<img src=\"" + jpeg_data_uri(picture, 80) + "\" width=\"" +
+    return "<img src=\"" + jpeg_data_uri(picture, kJpegQuality) + "\" width=\"" +
            std::to_string(picture.cols) + "\" height=\"" + std::to_string(picture.rows) +
            "\" alt=\"" + html_escape(alt) + "\">";
   }
@@ -104,7 +107,6 @@ color:#222;background:#f3f3f3}
 body{margin:16px}
 h1{font-size:18px;margin:0 0 4px}
 h2{font-size:15px;margin:24px 0 8px}
-h3{font-size:13px;margin:16px 0 6px}
 p{margin:0 0 6px}
 .legend span{display:inline-block;margin-right:12px;white-space:nowrap}
 .key{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:4px;
@@ -138,6 +140,7 @@ font-weight:600}
 .st-failed .reason,.error{color:#a61b1b}
 .none{border:1px dashed #ccc;border-radius:4px;color:#999;display:flex;align-items:center;
 justify-content:center;font-size:12px}
+.tables{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start}
 table{border-collapse:collapse;background:#fff}
 th,td{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}
 th{background:#f0f0f0;font-weight:600;white-space:nowrap}
@@ -283,6 +286,9 @@ std::string cell(const JobResult& r, size_t row, size_t column, const std::strin
 std::string grid_html(const std::vector<JobResult>& jobs, const std::string& page_path,
                       Pictures& pictures) {
   const BatchGrid grid = batch_grid(jobs);
+  if (grid.columns.empty()) {
+    return "<p class=\"no-jobs\">No jobs: the run ended before it had any.</p>\n";
+  }
   const std::string width = std::to_string(kCellWidth) + "px";
   std::string html = "<div class=\"scroll\"><div class=\"grid\" data-rows=\"" +
                      std::to_string(grid.rows.size()) + "\" data-columns=\"" +
@@ -317,11 +323,11 @@ std::string plain(const json& value) {
     for (const auto& item : value) text += (text.empty() ? "" : ", ") + plain(item);
     return text;
   }
-  return value.dump();
+  return json_text(value);
 }
 
 std::string settings_html(const RunInfo& run) {
-  std::string html = "<h2>Settings</h2>\n<table class=\"settings\">\n";
+  std::string html = "<h2>Settings</h2>\n<div class=\"tables\"><table class=\"settings\">\n";
   html += table_row("tool", "nst " + run.tool_version);
   html += table_row("model", run.model_path);
   if (!run.model_sha256.empty()) html += table_row("model SHA-256", run.model_sha256);
@@ -333,7 +339,7 @@ std::string settings_html(const RunInfo& run) {
   if (!run.error.empty()) html += table_row("error", run.error);
   html += table_row("started", run.started_at);
   html += table_row("duration", duration(run.seconds));
-  html += "</table>\n<h3>Options</h3>\n<table class=\"options\">\n";
+  html += "</table>\n<table class=\"options\">\n<tr><th colspan=\"2\">options</th></tr>\n";
   const json options = json::parse(options_json_text(run.options), nullptr, false);
   if (options.is_object()) {
     for (const auto& [key, value] : options.items()) html += table_row(key, plain(value));
@@ -346,7 +352,7 @@ std::string settings_html(const RunInfo& run) {
   html += table_row("fail fast", b.fail_fast ? "yes" : "no");
   html += table_row("losses every", b.loss_every > 0 ? std::to_string(b.loss_every) + " iterations"
                                                      : "a tenth of a job");
-  return html + "</table>\n";
+  return html + "</table></div>\n";
 }
 
 }  // namespace

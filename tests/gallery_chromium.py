@@ -9,6 +9,7 @@ whole page. Exits 0 when all hold, 1 with the reasons otherwise, 77 when it cann
 Chromium, no python3-websocket).
 
 Usage: gallery_chromium.py PAGE SCREENSHOT --rows N --columns N [--failed-column C]
+                           [--window-width PX]
 """
 
 import argparse
@@ -183,6 +184,7 @@ def main():
     parser.add_argument("--rows", type=int, required=True)
     parser.add_argument("--columns", type=int, required=True)
     parser.add_argument("--failed-column", type=int)
+    parser.add_argument("--window-width", type=int, default=1200)
     args = parser.parse_args()
 
     chromium = find_chromium()
@@ -203,7 +205,7 @@ def main():
          "--no-first-run", "--no-default-browser-check", "--disable-extensions",
          "--disable-background-networking", "--disable-sync", "--mute-audio",
          "--hide-scrollbars", "--remote-debugging-port=0", "--user-data-dir=" + profile,
-         "--window-size=1200,900", "about:blank"],
+         f"--window-size={args.window_width},900", "about:blank"],
         stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         port_file = os.path.join(profile, "DevToolsActivePort")

@@ -312,6 +312,53 @@ TEST_F(Cli, ExistingOutputIsReplacedOnlyOnSuccess) {
   EXPECT_EQ(test::list_folder(out_), std::vector<std::string>{"result.png"});
 }
 
+// The lines of `text` that contain `part`.
+std::vector<std::string> lines_with(const std::string& text, const std::string& part) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (line.find(part) != std::string::npos) lines.push_back(line);
+  }
+  return lines;
+}
+
+// What a run printed on stdout and, separately, on stderr.
+struct Printed {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+TEST_F(Cli, DeprecatedSeedPresetRunsTheTutorialPresetWithOneWarning) {
+  const std::string err_file = (dir_.path() / "stderr.txt").string();
+  const auto dry_run = [&](const std::string& flags) {
+    // Without --iterations: the plan shows the preset's 1000.
+    const auto result =
+        nst("--content " + shell_quote(content_) + " --style " + shell_quote(style_) + " -o " +
+            shell_quote(output_) + " --dry-run " + flags + " 2>" + shell_quote(err_file));
+    return Printed{result.exit_code, result.output, test::read_bytes(err_file)};
+  };
+  const auto tutorial = dry_run("--preset tutorial");
+  ASSERT_EQ(tutorial.exit_code, 0) << tutorial.out << tutorial.err;
+  EXPECT_NE(tutorial.out.find("1000 iterations each"), std::string::npos) << tutorial.out;
+  EXPECT_EQ(lines_with(tutorial.err, "deprecated").size(), 0u) << tutorial.err;
+
+  const auto alias = dry_run("--preset seed");
+  ASSERT_EQ(alias.exit_code, 0) << alias.out << alias.err;
+  EXPECT_EQ(alias.out, tutorial.out) << "the same settings, the same plan";
+  const auto warnings = lines_with(alias.err, "deprecated");
+  ASSERT_EQ(warnings.size(), 1u) << alias.err;
+  EXPECT_EQ(warnings[0],
+            "nst: warning: --preset seed is deprecated and will be removed; use --preset "
+            "tutorial (the same settings)");
+  EXPECT_EQ(lines_with(alias.err, "--preset seed").size(), 1u) << alias.err;
+
+  // --quiet prints errors only, this warning included.
+  const auto quiet = dry_run("--preset seed --quiet");
+  ASSERT_EQ(quiet.exit_code, 0) << quiet.out << quiet.err;
+  EXPECT_EQ(quiet.err, "");
+}
+
 TEST_F(Cli, UnknownLayerName) {
   const auto result = nst(arguments(output_, "--content-layers relu9_9"));
   EXPECT_EQ(result.exit_code, 1) << result.output;
@@ -407,9 +454,30 @@ TEST(CliInfo, VersionPrintsTheNameAndVersion) {
 TEST(CliInfo, HelpDescribesTheFlags) {
   const auto result = test::run_command(shell_quote(NST_BINARY) + " --help");
   EXPECT_EQ(result.exit_code, 0);
-  for (const char* text : {"--preset", "--content", "--style", "--output", "--model", "seed"}) {
+  for (const char* text : {"--preset", "--content", "--style", "--output", "--model", "tutorial"}) {
     EXPECT_NE(result.output.find(text), std::string::npos) << text << " in:\n" << result.output;
   }
+}
+
+// `--preset seed`, the tutorial preset's name until it was renamed, is accepted for one release
+// but offered nowhere: not among --help's or the completion's choices, nor as a described preset.
+TEST(CliInfo, HelpAndCompletionOfferTheTutorialPresetButNotItsDeprecatedName) {
+  const auto help = test::run_command(shell_quote(NST_BINARY) + " --help");
+  ASSERT_EQ(help.exit_code, 0);
+  std::vector<std::string> preset_lines;  // the option's own line, "  --preset TEXT:{...}"
+  for (const auto& line : lines_with(help.output, "--preset")) {
+    if (line.rfind("  --preset", 0) == 0) preset_lines.push_back(line);
+  }
+  ASSERT_EQ(preset_lines.size(), 1u) << help.output;
+  EXPECT_NE(preset_lines[0].find("{default,tutorial,fast}"), std::string::npos) << preset_lines[0];
+  EXPECT_EQ(lines_with(help.output, "  tutorial: ").size(), 1u) << help.output;
+  EXPECT_EQ(lines_with(help.output, "  seed: ").size(), 0u) << help.output;
+
+  const auto completion = test::run_command(shell_quote(NST_BINARY) + " --completion bash");
+  ASSERT_EQ(completion.exit_code, 0) << completion.output;
+  const auto choices = lines_with(completion.output, "'--preset')");
+  ASSERT_EQ(choices.size(), 1u) << completion.output;
+  EXPECT_NE(choices[0].find("choices='default tutorial fast'"), std::string::npos) << choices[0];
 }
 
 // The option names at the start of --help's lines ("  -c,--content TEXT ...").

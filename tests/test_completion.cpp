@@ -37,7 +37,7 @@ std::vector<OptionInfo> sample_options() {
   return {
       {{"-c", "--content"}, "Content images", ValueKind::kPath, {}, true},
       {{"-o", "--output"}, "Output file", ValueKind::kFile, {}, false},
-      {{"--preset"}, "Settings", ValueKind::kChoice, {"default", "seed", "fast"}, false},
+      {{"--preset"}, "Settings", ValueKind::kChoice, {"default", "tutorial", "fast"}, false},
       {{"--progress"}, "Progress", ValueKind::kChoice, {"auto", "bar", "plain"}, false},
       {{"--style-layers"}, "Layers", ValueKind::kChoice, {"relu1_1", "relu2_1", "relu3_1"}, true},
       {{"--size"}, "Size", ValueKind::kNumber, {}, false},
@@ -93,8 +93,8 @@ TEST_F(Completion, OptionPrefix) {
 }
 
 TEST_F(Completion, ChoiceAfterChoiceOption) {
-  EXPECT_EQ(complete({"nst", "--preset", "s"}), (Words{"seed"}));
-  EXPECT_EQ(complete({"nst", "--preset", ""}), (Words{"default", "fast", "seed"}));
+  EXPECT_EQ(complete({"nst", "--preset", "t"}), (Words{"tutorial"}));
+  EXPECT_EQ(complete({"nst", "--preset", ""}), (Words{"default", "fast", "tutorial"}));
   EXPECT_EQ(complete({"nst", "--progress", "b"}), (Words{"bar"}));
   // A list of choices: the item after the last comma.
   EXPECT_EQ(complete({"nst", "--style-layers", "relu1_1,relu2"}), (Words{"relu1_1,relu2_1"}));
@@ -103,9 +103,9 @@ TEST_F(Completion, ChoiceAfterChoiceOption) {
 TEST_F(Completion, EqualsForm) {
   // bash splits at '=' by default (COMP_WORDBREAKS): --preset, =, value.
   EXPECT_EQ(complete({"nst", "--preset", "=", "f"}), (Words{"fast"}));
-  EXPECT_EQ(complete({"nst", "--preset", "="}), (Words{"default", "fast", "seed"}));
+  EXPECT_EQ(complete({"nst", "--preset", "="}), (Words{"default", "fast", "tutorial"}));
   // Without '=' in COMP_WORDBREAKS the word stays whole, and so must the replies.
-  EXPECT_EQ(complete({"nst", "--preset=s"}), (Words{"--preset=seed"}));
+  EXPECT_EQ(complete({"nst", "--preset=t"}), (Words{"--preset=tutorial"}));
   EXPECT_EQ(complete({"nst", "--output=images/al"}), (Words{"--output=images/alpha.jpg"}));
   EXPECT_EQ(complete({"nst", "--size=1"}), Words{});
 }

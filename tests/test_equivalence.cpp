@@ -100,8 +100,8 @@ class Equivalence : public testing::Test {
   std::string style_path_ = dir_.file("style.ppm");
 };
 
-TEST_F(Equivalence, SeedPresetMatchesThePyTorchReference) {
-  const auto o = StyleTransferOptions::preset("seed").iterations(kIterations);
+TEST_F(Equivalence, TutorialPresetMatchesThePyTorchReference) {
+  const auto o = StyleTransferOptions::preset("tutorial").iterations(kIterations);
   ASSERT_EQ(o.content_layers(), std::vector<std::string>{"relu5_2"});
   ASSERT_EQ(o.epsilon(), 0.1);
   expect_same_losses(o);
@@ -119,7 +119,7 @@ TEST_F(Equivalence, DefaultPresetMatchesThePyTorchReference) {
   // Its steps of 20 pixel units drive many pixels into the clamp at 0 or 255, where a float
   // rounding difference between the two processes decides whether a pixel clamps: the runs
   // drift apart by about 1e-4 after 7 steps (5e-4 after 10 on one 2-core EPYC, with the
-  // earlier default's lr 10 too), while the seed preset's smaller steps stay within 1e-5.
+  // earlier default's lr 10 too), while the tutorial preset's smaller steps stay within 1e-5.
   expect_same_losses(o, 2e-3);
 }
 
@@ -137,13 +137,14 @@ TEST_F(Equivalence, SeveralContentLayersMatchThePyTorchReference) {
   expect_same_losses(o);
 }
 
-TEST_F(Equivalence, SeedPresetOnTheGpuMatchesThePyTorchReference) {
+TEST_F(Equivalence, TutorialPresetOnTheGpuMatchesThePyTorchReference) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device on this machine";
   // fp32 on the GPU is fp32 only with TF32 off, which the engine sees to (configure_arithmetic);
   // with TF32's 10-bit products the losses would part at about 1e-3. The GPU's kernels sum in
   // another order than the CPU's, so the tolerance is the default preset's, not 1e-5.
-  const auto o =
-      StyleTransferOptions::preset("seed").iterations(kIterations).precision(Precision::kFloat32);
+  const auto o = StyleTransferOptions::preset("tutorial")
+                     .iterations(kIterations)
+                     .precision(Precision::kFloat32);
   expect_same_losses(o, 2e-3, torch::Device(torch::kCUDA, 0));
 }
 

@@ -295,15 +295,17 @@ TEST_F(Gallery, WritingNamesTheFileOnFailure) {
                       ErrorCode::kReportWrite, file("no/such/g.html"));
   write_gallery(file("g.html"), some_run(), {});
   EXPECT_CONTAINS(test::read_bytes(file("g.html")), "<!DOCTYPE html>");
+  EXPECT_CONTAINS(test::read_bytes(file("g.html")), "No jobs");  // a run that ended early
   EXPECT_EQ(test::list_folder(dir_.path()), Strings{"g.html"});  // no temporary file
 }
 
 TEST_F(Gallery, ContactSheetIsTheGridAsOnePicture) {
-  const std::vector<JobResult> jobs = {
-      done(file("a.png"), file("x.png"), file("a_x.png")),
-      failed(file("a.png"), file("y.png"), "cannot read image 'y.png'"),
-      done(file("b.png"), file("x.png"), file("b_x.png")),
-      done(file("b.png"), file("y.png"), file("b_y.png"))};
+  // Names that are not ASCII, or not even UTF-8, are drawn with '?'.
+  const std::string a = file("a\xff\xc3\xa9 <&>.png");
+  const std::vector<JobResult> jobs = {done(a, file("x.png"), file("a_x.png")),
+                                       failed(a, file("y.png"), "cannot read image 'y.png'"),
+                                       done(file("b.png"), file("x.png"), file("b_x.png")),
+                                       done(file("b.png"), file("y.png"), file("b_y.png"))};
   const cv::Mat sheet = contact_sheet(some_run(), jobs);
   EXPECT_EQ(sheet.size(), ContactSheetLayout::size(2, 2));
   EXPECT_EQ(sheet.size(), cv::Size(2 * 8 + 170 + 2 * 170, 2 * 8 + 146 + 2 * 214));

@@ -16,8 +16,8 @@ namespace {
 using Strings = std::vector<std::string>;
 const Strings kStyleLayers = {"relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"};
 
-TEST(Presets, SeedMatchesTheSeedTutorial) {
-  const auto o = StyleTransferOptions::preset("seed");
+TEST(Presets, TutorialMatchesTheTensorFlowTutorial) {
+  const auto o = StyleTransferOptions::preset("tutorial");
   EXPECT_EQ(o.content_layers(), Strings{"relu5_2"});
   EXPECT_EQ(o.style_layers(), kStyleLayers);
   EXPECT_TRUE(o.style_layer_weights().empty());
@@ -36,12 +36,12 @@ TEST(Presets, SeedMatchesTheSeedTutorial) {
 TEST(Presets, DefaultIsTheDefaultConstructedOptions) {
   const auto o = StyleTransferOptions::preset("default");
   const StyleTransferOptions d;
-  // The seed's objective, so that the time-to-quality benchmark compares like with like.
-  const auto seed = StyleTransferOptions::preset("seed");
-  EXPECT_EQ(o.content_layers(), seed.content_layers());
-  EXPECT_EQ(o.style_layers(), seed.style_layers());
-  EXPECT_DOUBLE_EQ(o.content_weight(), seed.content_weight());
-  EXPECT_DOUBLE_EQ(o.style_weight(), seed.style_weight());
+  // The tutorial's objective, so that the time-to-quality benchmark compares like with like.
+  const auto tutorial = StyleTransferOptions::preset("tutorial");
+  EXPECT_EQ(o.content_layers(), tutorial.content_layers());
+  EXPECT_EQ(o.style_layers(), tutorial.style_layers());
+  EXPECT_DOUBLE_EQ(o.content_weight(), tutorial.content_weight());
+  EXPECT_DOUBLE_EQ(o.style_weight(), tutorial.style_weight());
   EXPECT_EQ(o.content_layers(), d.content_layers());
   EXPECT_EQ(o.iterations(), 200);
   EXPECT_EQ(o.iterations(), d.iterations());
@@ -72,8 +72,8 @@ TEST(Presets, FastIsASmallShortRunWithoutTheFifthBlock) {
   EXPECT_NO_THROW(o.validate());
 }
 
-TEST(Presets, SeedComputesInFloat32AsTheTutorial) {
-  EXPECT_EQ(StyleTransferOptions::preset("seed").precision(), Precision::kFloat32);
+TEST(Presets, TutorialComputesInFloat32LikeTheTensorFlowTutorial) {
+  EXPECT_EQ(StyleTransferOptions::preset("tutorial").precision(), Precision::kFloat32);
 }
 
 TEST(Options, PoolingAndUpsampleHaveNamesForReports) {
@@ -81,7 +81,7 @@ TEST(Options, PoolingAndUpsampleHaveNamesForReports) {
   EXPECT_STREQ(to_string(Pooling::kAverage), "avg");
   EXPECT_STREQ(to_string(Upsample::kImage), "image");
   EXPECT_STREQ(to_string(Upsample::kResidual), "residual");
-  EXPECT_EQ(StyleTransferOptions::preset("seed").pooling(), Pooling::kMax);
+  EXPECT_EQ(StyleTransferOptions::preset("tutorial").pooling(), Pooling::kMax);
 }
 
 TEST(Options, ScheduleAndScaleMomentsHaveNamesForReports) {
@@ -101,12 +101,12 @@ TEST(Presets, UnknownNameThrowsInvalidOptions) {
     EXPECT_NE(std::string(error.what()).find("fancy"), std::string::npos) << error.what();
   }
   EXPECT_THROW(StyleTransferOptions::preset(""), Error);
-  EXPECT_THROW(StyleTransferOptions::preset("Seed"), Error);
+  EXPECT_THROW(StyleTransferOptions::preset("Tutorial"), Error);
 }
 
 TEST(Presets, EveryListedNameIsAPresetAndIsDescribed) {
   const auto& names = StyleTransferOptions::preset_names();
-  EXPECT_EQ(names, (Strings{"default", "seed", "fast"}));
+  EXPECT_EQ(names, (Strings{"default", "tutorial", "fast"}));
   const std::string description = StyleTransferOptions::describe_presets();
   for (const auto& name : names) {
     EXPECT_NO_THROW(StyleTransferOptions::preset(name).validate()) << name;

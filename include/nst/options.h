@@ -150,7 +150,7 @@ struct StyleTransferOptions {
   TORCH_ARG(int64_t, size) = 512;
   /// Long side, in pixels, of the style image; 0 means the same as `size`. Default 0.
   TORCH_ARG(int64_t, style_size) = 0;
-  /// VGG19 layers whose feature maps the content loss compares. Default {relu5_2}, the seed's.
+  /// VGG19 layers whose feature maps the content loss compares. Default {relu5_2}, the tutorial's.
   TORCH_ARG(std::vector<std::string>, content_layers) = {"relu5_2"};
   /// VGG19 layers whose Gram matrices the style loss compares. Default relu1_1 … relu5_1.
   TORCH_ARG(std::vector<std::string>, style_layers) = {"relu1_1", "relu2_1", "relu3_1", "relu4_1",
@@ -161,8 +161,8 @@ struct StyleTransferOptions {
   TORCH_ARG(double, content_weight) = 1e3;
   /// Multiplier of the style loss in the total loss. Default 1e-2.
   TORCH_ARG(double, style_weight) = 1e-2;
-  /// Number of Adam steps (per scale). Default 200: a fifth of the seed's 1000, so that the
-  /// default takes at most a fifth of the seed's time where bf16 is no faster than fp32.
+  /// Number of Adam steps (per scale). Default 200: a fifth of the tutorial's 1000, so that the
+  /// default takes at most a fifth of the tutorial's time where bf16 is no faster than fp32.
   TORCH_ARG(int64_t, iterations) = 200;
   /// Adam learning rate (at each scale's first step with the cosine schedule), in pixel units
   /// (0..255). Default 20.
@@ -174,15 +174,16 @@ struct StyleTransferOptions {
   /// Adam's learning rate at the last step of each scale with the cosine schedule, in pixel
   /// units. Default 0.5.
   TORCH_ARG(double, final_learning_rate) = 0.5;
-  /// Adam's decay of the first-moment estimate. Default 0.9: with the seed's 0.99 the
+  /// Adam's decay of the first-moment estimate. Default 0.9: with the tutorial's 0.99 the
   /// momentum lags a hundred steps behind, and short runs end worse (see the README).
   TORCH_ARG(double, beta1) = 0.9;
   /// Adam's decay of the second-moment estimate. Default 0.9: the gradients shrink by orders
-  /// of magnitude as the picture forms, and with the seed's 0.999 the estimate remembers the
-  /// early large ones for hundreds of steps, so later steps come out far smaller than the rate
-  /// says (at 200 steps, 0.9 ended 14–23 % lower on the seed's objective; see the README).
+  /// of magnitude as the picture forms, and with the tutorial's 0.999 the estimate remembers
+  /// the early large ones for hundreds of steps, so later steps come out far smaller than the
+  /// rate says (at 200 steps, 0.9 ended 14–23 % lower on the tutorial's objective; see the
+  /// README).
   TORCH_ARG(double, beta2) = 0.9;
-  /// Adam's epsilon, in units of the loss gradient per pixel. Default 0.1, the seed's: it
+  /// Adam's epsilon, in units of the loss gradient per pixel. Default 0.1, the tutorial's: it
   /// damps the steps of pixels whose gradient is tiny, and measured a little better than 1e-8.
   TORCH_ARG(double, epsilon) = 0.1;
   /// Seed of LibTorch's random generator, so runs are repeatable. Default 0.
@@ -227,9 +228,10 @@ struct StyleTransferOptions {
   TORCH_ARG(PreserveColours, preserve_colours) = PreserveColours::kNone;
 
  public:
-  /// The settings of a named preset: "default" (the defaults above), "seed" (the seed
-  /// tutorial step for step: content relu5_2, eps 0.1, 1000 iterations) or "fast" (a preview in
-  /// seconds on a CPU: 128 px, 60 iterations). Throws `nst::Error` for an unknown name.
+  /// The settings of a named preset: "default" (the defaults above), "tutorial" (the
+  /// TensorFlow tutorial step for step: content relu5_2, Adam lr 5, beta1 0.99, eps 0.1, 1000
+  /// iterations, fp32) or "fast" (a preview in seconds on a CPU: 256 px, 30 iterations, no
+  /// fifth block). Throws `nst::Error` for an unknown name.
   static StyleTransferOptions preset(const std::string& name);
 
   /// Names accepted by `preset()`.

@@ -70,6 +70,21 @@ std::pair<size_t, size_t> parse_shard(const std::string& text) {
 
 namespace {
 
+// The tutorial preset's name until it was renamed, still accepted for one release.
+constexpr const char* kDeprecatedPreset = "seed";
+constexpr const char* kDeprecatedPresetNowNamed = "tutorial";
+
+// The preset names as --preset's choices, shown by --help; the deprecated name is accepted too
+// but not shown.
+CLI::Validator preset_check() {
+  const CLI::Validator known = CLI::IsMember(StyleTransferOptions::preset_names());
+  return CLI::Validator(
+      [known](std::string& name) {
+        return name == kDeprecatedPreset ? std::string() : known(name);
+      },
+      known.get_description());
+}
+
 // Records each option as it is declared: the one list --help, completion and the manual share.
 class Declared {
  public:
@@ -203,7 +218,7 @@ std::vector<OptionInfo> add_arguments(CLI::App& app, CliOptions& o) {
 
   declare(
       app.add_option("--preset", o.preset, "Algorithm settings to start from; flags override them")
-          ->check(CLI::IsMember(StyleTransferOptions::preset_names()))
+          ->check(preset_check())
           ->capture_default_str(),
       ValueKind::kChoice, StyleTransferOptions::preset_names());
   for (size_t index = 0; index < settings().size(); ++index) {
@@ -306,6 +321,14 @@ std::vector<OptionInfo> add_arguments(CLI::App& app, CliOptions& o) {
   app.footer("Presets (the defaults above are the default preset's):\n" +
              StyleTransferOptions::describe_presets() + kFooter);
   return *infos;
+}
+
+std::string rename_deprecated_preset(CliOptions& o) {
+  if (o.preset != kDeprecatedPreset) return "";
+  o.preset = kDeprecatedPresetNowNamed;
+  return std::string("--preset ") + kDeprecatedPreset +
+         " is deprecated and will be removed; use --preset " + kDeprecatedPresetNowNamed +
+         " (the same settings)";
 }
 
 StyleTransferOptions resolve_options(const CliOptions& o) {

@@ -54,6 +54,11 @@ struct CliOptions {
 /// completion script made from those records and exits.
 std::vector<OptionInfo> add_arguments(CLI::App& app, CliOptions& options);
 
+/// `--preset seed`, the tutorial preset's name until it was renamed: accepted for one release,
+/// listed neither by --help nor by the completion. Renames it to `tutorial` in `options` and
+/// returns the deprecation warning to print once; "" for a preset given by its current name.
+std::string rename_deprecated_preset(CliOptions& options);
+
 /// The preset named by `--preset` with every explicitly given setting applied on top, in the
 /// settings' order. Throws `nst::Error(kInvalidOptions)` for an unknown preset or invalid values.
 StyleTransferOptions resolve_options(const CliOptions& options);

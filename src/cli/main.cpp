@@ -1,3 +1,5 @@
+#include <spdlog/spdlog.h>
+
 #include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <string>
@@ -36,5 +38,8 @@ int main(int argc, char** argv) {
            /*overwrite=*/0);
   }
   nst::cli::setup_logging(options.quiet, options.verbose, options.progress == "json");
+  if (const std::string warning = nst::cli::rename_deprecated_preset(options); !warning.empty()) {
+    spdlog::warn("{}", warning);
+  }
   return nst::cli::run(options, argv[0]);
 }

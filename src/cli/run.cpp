@@ -175,56 +175,70 @@ FeatureExtractor load_and_hash_model(const std::string& path, torch::Device devi
   return FeatureExtractor::load_bytes(bytes, path, device);
 }
 
-// Checks, before any work, that a file the run writes at its end (the report, the gallery,
-// the contact sheet) can be written: they often go into the output folder, which may not
-// exist yet.
-void prepare_run_file(const std::string& path,
-                      const std::function<void(const std::string&)>& check) {
-  if (path.empty()) return;
-  const fs::path folder = fs::path(path).parent_path();
-  std::error_code ec;
-  if (!folder.empty()) fs::create_directories(folder, ec);
-  std::set<fs::path> cleaned;
-  clean_folder(folder, cleaned);
-  check(path);
+// A file the run writes at its end, also when it fails or is interrupted: the report, the
+// gallery, the contact sheet.
+struct RunFile {
+  const char* flag;
+  std::string path;  // empty: not asked for
+  std::function<void(const std::string&)> check;
+  std::function<void(const std::string&, const RunInfo&, const std::vector<JobResult>&)> write;
+  bool refused = false;  // up front: the run's error says why, and the end does not try again
+};
+
+std::vector<RunFile> run_files(const CliOptions& cli) {
+  return {{"--report", cli.report,
+           [](const std::string& path) { check_writable(path, ErrorCode::kReportWrite, "report"); },
+           write_report},
+          {"--gallery", cli.gallery, check_gallery_path,
+           [](const std::string& path, const RunInfo& run, const std::vector<JobResult>& jobs) {
+             write_gallery(path, run, jobs);
+           }},
+          {"--contact-sheet", cli.contact_sheet, check_contact_sheet_path, write_contact_sheet}};
 }
 
-// One file must not be asked to be two things: the last write would silently win.
-void refuse_shared_run_files(const CliOptions& cli) {
-  const std::vector<std::pair<const char*, const std::string*>> files = {
-      {"--report", &cli.report},
-      {"--gallery", &cli.gallery},
-      {"--contact-sheet", &cli.contact_sheet}};
+// Checks, before any work, that each file can be written, creating its folder (they often go
+// into the output folder, which may not exist yet), and that no two share a name, where the
+// last write would silently win.
+void prepare_run_files(std::vector<RunFile>& files) {
   for (size_t i = 0; i < files.size(); ++i) {
-    for (size_t k = i + 1; k < files.size(); ++k) {
-      if (!files[i].second->empty() && *files[i].second == *files[k].second) {
-        throw Error(ErrorCode::kInvalidOptions, std::string(files[i].first) + " and " +
-                                                    files[k].first + " both name '" +
-                                                    *files[i].second + "'; give each its own file");
+    RunFile& file = files[i];
+    if (file.path.empty()) continue;
+    for (size_t k = 0; k < i; ++k) {
+      if (files[k].path == file.path) {
+        file.refused = true;
+        throw Error(ErrorCode::kInvalidOptions, std::string(files[k].flag) + " and " + file.flag +
+                                                    " both name '" + file.path +
+                                                    "'; give each its own file");
       }
+    }
+    const fs::path folder = fs::path(file.path).parent_path();
+    std::error_code ec;
+    if (!folder.empty()) fs::create_directories(folder, ec);
+    std::set<fs::path> cleaned;
+    clean_folder(folder, cleaned);
+    try {
+      file.check(file.path);
+    } catch (const Error&) {
+      file.refused = true;
+      throw;
     }
   }
 }
 
-// Writes the report, the gallery and the contact sheet that were asked for, each on its own:
-// one that cannot be written does not keep the others from being written. Returns whether all
-// were.
-bool write_run_files(const CliOptions& cli, const RunInfo& info,
+// Writes each file asked for and not refused, each on its own: one that cannot be written
+// does not keep the others from being written. Returns whether all were.
+bool write_run_files(const std::vector<RunFile>& files, const RunInfo& info,
                      const std::vector<JobResult>& results) {
   bool written = true;
-  const auto attempt = [&](const std::string& path, const auto& write) {
-    if (path.empty()) return;
+  for (const auto& file : files) {
+    if (file.path.empty() || file.refused) continue;
     try {
-      write(path, info, results);
+      file.write(file.path, info, results);
     } catch (const Error& error) {
       spdlog::error("{}", error.what());
       written = false;
     }
-  };
-  attempt(cli.report, write_report);
-  attempt(cli.gallery, [](const std::string& path, const RunInfo& run,
-                          const std::vector<JobResult>& jobs) { write_gallery(path, run, jobs); });
-  attempt(cli.contact_sheet, write_contact_sheet);
+  }
   return written;
 }
 
@@ -316,17 +330,13 @@ int run(const CliOptions& cli, const std::string& executable) {
   deadline.set_run(info, results);
 
   int exit_code = kExitNothingRan;
+  std::vector<RunFile> files = run_files(cli);
   try {
     const StyleTransferOptions options = resolve_options(cli);
     display = ProgressDisplay::create(pick_progress_mode(cli.progress, cli.quiet), cli.print_every,
                                       options.total_iterations());
     deadline.forward_to(display.get());
-    refuse_shared_run_files(cli);
-    prepare_run_file(cli.report, [](const std::string& path) {
-      check_writable(path, ErrorCode::kReportWrite, "report");
-    });
-    prepare_run_file(cli.gallery, check_gallery_path);
-    prepare_run_file(cli.contact_sheet, check_contact_sheet_path);
+    prepare_run_files(files);
     exit_code = run_batch(cli, options, deadline, results, info, executable);
   } catch (...) {
     info.error = failure_reason(std::current_exception());
@@ -345,7 +355,7 @@ int run(const CliOptions& cli, const std::string& executable) {
   info.exit_code = exit_code;
   info.status = status_of(exit_code);
   info.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  if (!write_run_files(cli, info, results) && exit_code == kExitSuccess) {
+  if (!write_run_files(files, info, results) && exit_code == kExitSuccess) {
     exit_code = kExitSomeFailed;
   }
   if (display) {

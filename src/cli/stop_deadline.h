@@ -32,7 +32,7 @@ class StopDeadline : public BatchListener {
   /// How long the run gets to end on its own after a signal (or after its optimisation step).
   static constexpr std::chrono::milliseconds kGrace{400};
   /// How long the gallery of a run ended at once may spend reading pictures.
-  static constexpr double kGalleryPictureTime = 0.25;
+  static constexpr double kGalleryPictureTime = 0.15;
 
   /// `report` and `gallery` may be empty (none); `json` makes the notice a JSON log line.
   StopDeadline(std::string report, std::string gallery, bool json);

@@ -64,13 +64,14 @@ struct Preset {
 
 const std::vector<Preset>& presets() {
   static const std::vector<Preset> table = {
-      // The best seed-objective quality per second measured (README, "Presets"): the seed's
-      // objective, Adam with shorter memories (beta1 and beta2 0.9) and larger steps decaying
-      // along a cosine, 200 steps, bfloat16 where native and faster.
+      // The best quality per second measured on the tutorial's objective (README, "Presets"):
+      // the tutorial's objective, Adam with shorter memories (beta1 and beta2 0.9) and larger
+      // steps decaying along a cosine, 200 steps, bfloat16 where native and faster.
       {"default", "the best quality per second measured; the defaults shown above",
        [] { return StyleTransferOptions(); }},
-      // The seed tutorial (Keras VGG19 block5_conv2 / blockN_conv1 are relu5_2 / reluN_1).
-      {"seed", "the seed tutorial step for step",
+      // TensorFlow's tutorial "Neural Style Transfer with eager execution" (Gatys et al. with
+      // Adam; its Keras VGG19 block5_conv2 / blockN_conv1 are relu5_2 / reluN_1).
+      {"tutorial", "the TensorFlow tutorial step for step",
        [] {
          return StyleTransferOptions()
              .iterations(1000)

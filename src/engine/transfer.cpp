@@ -198,8 +198,8 @@ StyleTransfer::Losses StyleTransfer::losses(
   for (const auto& name : content_layers) {
     content = content + content_loss(features.at(name), content_targets.at(name));
   }
-  // Averaged so that one layer gives exactly the seed tutorial's loss and more layers do not
-  // change its scale.
+  // Averaged so that one layer gives exactly the TensorFlow tutorial's loss and more layers
+  // do not change its scale.
   content = content / static_cast<double>(content_layers.size());
 
   torch::Tensor style_total = torch::zeros({}, content.options());
