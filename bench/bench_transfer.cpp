@@ -8,7 +8,8 @@
 // with NST_ENGINE_ONLY (no image reading) it paints synthetic images of the same sizes, which
 // time the same as photographs. On CUDA every figure is taken after a device synchronisation.
 #include <torch/csrc/autograd/profiler_legacy.h>
-#include <torch/torch.h>
+#include <torch/types.h>
+#include <torch/utils.h>
 
 #include <algorithm>
 #include <chrono>
@@ -21,14 +22,14 @@
 #include <string>
 #include <vector>
 
-#include "nst/blas_kernels.h"
-#include "nst/device.h"
-#include "nst/system_limits.h"
-#include "nst/transfer.h"
-#include "nst/vgg.h"
+#include "nst/engine/blas_kernels.h"
+#include "nst/engine/device.h"
+#include "nst/engine/system_limits.h"
+#include "nst/engine/transfer.h"
+#include "nst/engine/vgg.h"
 #ifdef NST_BENCH_READS_IMAGES
-#include "nst/image_io.h"
-#include "nst/report.h"
+#include "nst/io/image_io.h"
+#include "nst/report/report.h"
 #endif
 
 namespace {

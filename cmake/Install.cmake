@@ -49,6 +49,15 @@ else()
 endif()
 add_custom_target(nst_docs ALL DEPENDS ${NST_GENERATED})
 
+# doc/options.md, the reference page of every option, is written into the sources on request
+# (it is committed); the test doc.options_current fails when it is stale.
+add_custom_target(nst_options_doc
+  COMMAND ${NST_RUN_BUILT} ${CMAKE_COMMAND} -DOUTPUT=${PROJECT_SOURCE_DIR}/doc/options.md
+          ${NST_WRITE_OUTPUT} $<TARGET_FILE:nst> --options-markdown
+  DEPENDS nst ${CMAKE_CURRENT_LIST_DIR}/WriteOutput.cmake
+  COMMENT "Writing doc/options.md from nst --options-markdown"
+  VERBATIM)
+
 install(TARGETS nst RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(FILES ${NST_COMPLETION} DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions)
 # nst finds a model in <prefix>/share/nst/models/vgg19.pt (src/cli/model_lookup.cpp). One

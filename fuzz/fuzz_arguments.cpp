@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "cli/arguments.h"
-#include "nst/error.h"
+#include "nst/cli/arguments.h"
+#include "nst/engine/error.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<std::string> arguments{"nst"};

@@ -3,7 +3,8 @@
 // the engine's tensor). A thrown nst::Error is the expected way to refuse junk; anything else
 // (a crash, a sanitizer report, an image that breaks the loader's promises, a temporary file
 // OpenCV left behind) is a finding.
-#include <torch/torch.h>
+#include <torch/types.h>
+#include <torch/utils.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,8 +16,8 @@
 #include <string>
 #include <vector>
 
-#include "nst/error.h"
-#include "nst/image_io.h"
+#include "nst/engine/error.h"
+#include "nst/io/image_io.h"
 
 namespace {
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "nst/report.h"
+#include "nst/report/report.h"
 
 namespace {
 

@@ -7,6 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/common.sh
+python=$(find_torch_python)
 
 build_dir=${NST_BUILD_DIR:-build}
 size=${NST_BENCH_SIZE:-256}
@@ -15,7 +16,6 @@ nst="$build_dir/nst"
 require_built "$build_dir" nst
 bash scripts/fetch_samples.sh samples
 model=$(sample_model)
-python=$(find_torch_python)
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -20,6 +20,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/common.sh
+python=$(find_torch_python)
 
 build_dir=${NST_BUILD_DIR:-build}
 small_pairs=${NST_QUALITY_SMALL-fruits:starry_night home:baboon messi5:starry_night building:baboon}
@@ -30,7 +31,6 @@ threads=${NST_QUALITY_THREADS:-2}
 cache=${NST_QUALITY_CACHE:-$build_dir/bench_quality_tutorial.tsv}
 require_built "$build_dir" nst nst_bench
 bash scripts/fetch_samples.sh samples >/dev/null
-python=$(find_torch_python)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 touch "$cache"

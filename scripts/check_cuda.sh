@@ -9,12 +9,15 @@
 # It also runs on a CPU-only machine (Debian's LibTorch, or any PyTorch), smaller by default.
 #
 #   bash scripts/check_cuda.sh
-#   NST_CHECK_PYTHON=python3  NST_CHECK_BUILD_DIR=build-check  NST_CHECK_SIZES=512,1024
+#   NST_PYTHON=/path/to/python3  NST_CHECK_BUILD_DIR=build-check  NST_CHECK_SIZES=512,1024
 #   NST_CHECK_ITERATIONS=10   NST_GTEST_SOURCE_DIR=/path/to/googletest   (no installed GoogleTest)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-python=${NST_CHECK_PYTHON:-python3}
+source scripts/common.sh
+# NST_CHECK_PYTHON, its older name, still chooses the interpreter.
+NST_PYTHON=${NST_CHECK_PYTHON:-${NST_PYTHON:-}}
+python=$(find_torch_python)
 build_dir=${NST_CHECK_BUILD_DIR:-build-check}
 start=$(date +%s)
 
@@ -37,7 +40,7 @@ gpu=$("$python" -c 'import torch; print(int(torch.cuda.is_available()))')
 # python3-torch ships none, its libtorch-dev is found by CMake without help).
 prefix=$("$python" -c 'import torch, os; p = torch.utils.cmake_prefix_path; print(p if os.path.isdir(os.path.join(p, "Torch")) else "")')
 cmake_args=(-DCMAKE_BUILD_TYPE=Release -DNST_ENGINE_ONLY=ON -DNST_TCMALLOC=OFF
-  -DNST_PYTHON="$(command -v "$python")")
+  -DNST_PYTHON="$python")
 if [ -n "$prefix" ]; then
   echo "== LibTorch: PyTorch's own, $prefix"
   cmake_args+=(-DCMAKE_PREFIX_PATH="$prefix")

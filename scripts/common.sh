@@ -1,19 +1,31 @@
 # Shared helpers for nst's scripts; source it, don't run it.
 
-# Prints the path of a Python interpreter that can import torch, or fails with a message. The
-# first python3 on PATH is not always the one Debian's python3-torch is for.
-find_torch_python() {
-  local candidate
-  for candidate in "${NST_PYTHON:-}" /usr/bin/python3 "$(command -v python3 || true)"; do
-    if [ -n "$candidate" ] && [ -x "$candidate" ] &&
-      "$candidate" -c "import torch" >/dev/null 2>&1; then
+# Prints the path of the first Python interpreter that can import every module named, or fails
+# with one message that lists what it tried. Candidates, in order: $NST_PYTHON (set it to choose
+# one), the system's /usr/bin/python3 (the one Debian's python3-* packages are for; another
+# system's may be named with $NST_SYSTEM_PYTHON), then the first python3 on PATH, which is
+# often another build (pyenv, a virtual environment) without Debian's packages.
+find_python_with() {
+  local candidate tried=()
+  for candidate in "${NST_PYTHON:-}" "${NST_SYSTEM_PYTHON:-/usr/bin/python3}" \
+    "$(command -v python3 || true)"; do
+    [ -n "$candidate" ] || continue
+    tried+=("$candidate")
+    if [ -x "$candidate" ] &&
+      "$candidate" -c "import $(IFS=,; echo "$*")" >/dev/null 2>&1; then
       echo "$candidate"
       return 0
     fi
   done
-  echo "error: no Python interpreter here can import torch;" \
-    "install python3-torch (scripts/setup.sh does)" >&2
+  echo "error: no Python interpreter here can import $*" \
+    "(tried: ${tried[*]:-none}); install Debian's python3-$1 or set NST_PYTHON" >&2
   return 1
+}
+
+# The interpreter for everything that needs torch: the model export, the PyTorch reference,
+# the benchmarks' scripts. scripts/setup.sh installs Debian's python3-torch.
+find_torch_python() {
+  find_python_with torch
 }
 
 # Runs a command as root: directly when we are root, else through sudo.
@@ -45,4 +57,29 @@ require_built() {
       return 1
     fi
   done
+}
+
+# Configures the sanitizer build in folder $1 unless it is configured already: AddressSanitizer
+# and UndefinedBehaviorSanitizer at -O1 with line tables (readable reports, and the quickest
+# build that still runs the tests at a usable speed). With clang it is also the fuzzing build
+# (NST_FUZZ: coverage instrumentation and the libFuzzer targets), so that one build serves both
+# scripts/test_sanitizers.sh and scripts/fuzz.sh. Each test program runs all its cases in one
+# process (NST_TESTS_PER_PROGRAM), which saves the sanitized LibTorch's start-up per case. The
+# release build's random test model is reused when there is one.
+configure_sanitizer_build() {
+  local build_dir=$1
+  local args=(-DCMAKE_BUILD_TYPE=None -DCMAKE_CXX_FLAGS="-O1 -g1" -DNST_BUILD_BENCHMARKS=OFF
+    -DNST_TESTS_PER_PROGRAM=ON)
+  if [ -f "$build_dir/CMakeCache.txt" ]; then
+    return 0
+  fi
+  if [ -f build/tests/vgg19_random.pt ]; then
+    args+=(-DNST_SHARED_TEST_MODEL="$PWD/build/tests/vgg19_random.pt")
+  fi
+  if command -v clang++ >/dev/null; then
+    CC=clang CXX=clang++ cmake -S . -B "$build_dir" "${args[@]}" -DNST_FUZZ=ON
+  else
+    echo "note: clang is missing: a GCC sanitizer build, without the fuzz targets" >&2
+    cmake -S . -B "$build_dir" "${args[@]}" -DNST_SANITIZE=address,undefined
+  fi
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Fuzzes with libFuzzer, ASan and UBSan on: builds the targets with clang in build-fuzz/, makes
+# Fuzzes with libFuzzer, ASan and UBSan on: builds the targets in the sanitizer tests' clang
+# build (build-sanitize/, shared with scripts/test_sanitizers.sh), makes
 # their starting corpora, runs a fixed number of inputs through each and prints, per target, the
 # executions, the coverage reached and the findings. Exits 1 if anything was found (kept in
-# build-fuzz/findings/TARGET/).
+# build-sanitize/findings/TARGET/).
 #
 #   fuzz_image_decode  bytes through the image loading path (headers, OpenCV, EXIF, alpha)
 #   fuzz_report        untrusted file names and reasons through the JSON run report
@@ -13,19 +14,21 @@
 #   NST_FUZZ_TARGETS=fuzz_report scripts/fuzz.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-build_dir=${NST_FUZZ_BUILD_DIR:-build-fuzz}
+source scripts/common.sh
+build_dir=${NST_SANITIZE_BUILD_DIR:-build-sanitize}
 runs=${NST_FUZZ_RUNS:-200000}
 targets=${NST_FUZZ_TARGETS:-fuzz_image_decode fuzz_report fuzz_arguments}
 
-for tool in clang clang++; do
-  if ! command -v "$tool" >/dev/null; then
-    echo "error: $tool is missing; install Debian's clang and libclang-rt-dev" >&2
-    exit 1
-  fi
-done
-if [ ! -f "$build_dir/CMakeCache.txt" ]; then
-  CC=clang CXX=clang++ cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DNST_FUZZ=ON -DNST_BUILD_TESTS=OFF -DNST_BUILD_BENCHMARKS=OFF
+if ! command -v clang++ >/dev/null; then
+  echo "error: clang++ is missing; install Debian's clang and libclang-rt-dev" >&2
+  exit 1
+fi
+# The sanitizer tests' build (scripts/test_sanitizers.sh): with clang it holds the targets.
+configure_sanitizer_build "$build_dir"
+if ! grep -q '^NST_FUZZ:BOOL=ON' "$build_dir/CMakeCache.txt"; then
+  echo "error: $build_dir was configured without clang and has no fuzz targets; remove it and" \
+    "run again with clang installed" >&2
+  exit 1
 fi
 # shellcheck disable=SC2086
 cmake --build "$build_dir" --target $targets nst_fuzz_corpus -j"$(nproc)"

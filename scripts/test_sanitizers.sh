@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
 # Builds nst and its tests with AddressSanitizer and UndefinedBehaviorSanitizer in
 # build-sanitize/ and runs the whole test suite there (the CLI tests run the instrumented nst).
-# Findings in our code fail the run; the suppressions in scripts/sanitizer/ cover only LibTorch
-# and OpenCV internals.
+# With clang the same build is instrumented for coverage and holds the libFuzzer targets, so
+# scripts/fuzz.sh fuzzes it without building anything again; without clang it is a GCC build
+# without fuzzers. Findings in our code fail the run; the suppressions in scripts/sanitizer/
+# cover only LibTorch and OpenCV internals.
+#
+# Each test program is one CTest test there, running all its cases in one process (the sanitized
+# LibTorch starts slowly); GoogleTest's GTEST_FILTER leaves cases out, CTest's -E whole tests:
+#
+#   scripts/test_sanitizers.sh [CTEST ARGUMENTS...]
+#   GTEST_FILTER=-Cli.SameSeedGivesTheSameBytes scripts/test_sanitizers.sh -E 'scripts\.'
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/common.sh
 build_dir=${NST_SANITIZE_BUILD_DIR:-build-sanitize}
-if [ ! -f "$build_dir/CMakeCache.txt" ]; then
-  # -O1 with line tables only: readable reports, and the quickest build that still runs the
-  # tests at a usable speed (the time goes into LibTorch's headers, not into optimising).
-  cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=None -DCMAKE_CXX_FLAGS="-O1 -g1" \
-    -DNST_SANITIZE=address,undefined -DNST_BUILD_BENCHMARKS=OFF
-fi
+configure_sanitizer_build "$build_dir"
 cmake --build "$build_dir" -j"$(nproc)"
 supp=$PWD/scripts/sanitizer
 export ASAN_OPTIONS=detect_odr_violation=0:detect_leaks=1:abort_on_error=0:halt_on_error=1

@@ -1,16 +1,17 @@
-#include "cli/arguments.h"
+#include "nst/cli/arguments.h"
 
 #include <cstdio>
 #include <limits>
 #include <memory>
 #include <regex>
 
-#include "cli/completion.h"
-#include "cli/progress.h"
-#include "nst/device.h"
-#include "nst/error.h"
-#include "nst/image_io.h"
-#include "nst/vgg.h"
+#include "nst/cli/completion.h"
+#include "nst/cli/options_page.h"
+#include "nst/cli/progress.h"
+#include "nst/engine/device.h"
+#include "nst/engine/error.h"
+#include "nst/engine/vgg.h"
+#include "nst/io/image_io.h"
 
 namespace nst::cli {
 namespace {
@@ -316,6 +317,15 @@ std::vector<OptionInfo> add_arguments(CLI::App& app, CliOptions& o) {
          },
          "Print the bash completion script and exit")
       ->check(CLI::IsMember({"bash"}))
+      ->group("");
+  // For the documentation: doc/options.md, made from the same declarations as --help.
+  app.add_flag_callback(
+         "--options-markdown",
+         [&app] {
+           std::fputs(options_markdown(app).c_str(), stdout);
+           throw CLI::Success();
+         },
+         "Print every option as the Markdown page doc/options.md and exit")
       ->group("");
 
   app.footer("Presets (the defaults above are the default preset's):\n" +

@@ -1,4 +1,4 @@
-#include "cli/completion.h"
+#include "nst/cli/completion.h"
 
 namespace nst::cli {
 namespace {

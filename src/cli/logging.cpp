@@ -1,4 +1,4 @@
-#include "cli/logging.h"
+#include "nst/cli/logging.h"
 
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/base_sink.h>
@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/core/utils/logger.hpp>
 
-#include "nst/json_text.h"
+#include "nst/report/json_text.h"
 
 namespace nst::cli {
 namespace {

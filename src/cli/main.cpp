@@ -4,12 +4,12 @@
 #include <cstdlib>
 #include <string>
 
-#include "cli/arguments.h"
-#include "cli/exit_codes.h"
-#include "cli/logging.h"
-#include "cli/run.h"
-#include "cli/signals.h"
-#include "nst/blas_kernels.h"
+#include "nst/cli/arguments.h"
+#include "nst/cli/exit_codes.h"
+#include "nst/cli/logging.h"
+#include "nst/cli/run.h"
+#include "nst/cli/signals.h"
+#include "nst/engine/blas_kernels.h"
 
 int main(int argc, char** argv) {
   nst::cli::install_interrupt_handlers();

@@ -1,10 +1,10 @@
-#include "cli/model_lookup.h"
+#include "nst/cli/model_lookup.h"
 
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 
-#include "nst/error.h"
+#include "nst/engine/error.h"
 
 namespace nst::cli {
 namespace fs = std::filesystem;

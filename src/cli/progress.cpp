@@ -1,4 +1,4 @@
-#include "cli/progress.h"
+#include "nst/cli/progress.h"
 
 #include <spdlog/fmt/fmt.h>
 #include <spdlog/spdlog.h>
@@ -9,7 +9,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
-#include "nst/json_text.h"
+#include "nst/report/json_text.h"
 
 namespace nst::cli {
 namespace {

@@ -1,7 +1,8 @@
-#include "cli/run.h"
+#include "nst/cli/run.h"
 
 #include <spdlog/spdlog.h>
-#include <torch/torch.h>
+#include <torch/types.h>
+#include <torch/utils.h>
 
 #include <chrono>
 #include <csignal>
@@ -11,25 +12,25 @@
 #include <set>
 #include <vector>
 
-#include "cli/exit_codes.h"
-#include "cli/model_lookup.h"
-#include "cli/progress.h"
-#include "cli/signals.h"
-#include "cli/stop_deadline.h"
-#include "nst/atomic_file.h"
-#include "nst/batch.h"
-#include "nst/blas_kernels.h"
-#include "nst/contact_sheet.h"
-#include "nst/device.h"
-#include "nst/error.h"
-#include "nst/file_info.h"
-#include "nst/gallery.h"
-#include "nst/image_io.h"
-#include "nst/model_file.h"
-#include "nst/report.h"
-#include "nst/runner.h"
-#include "nst/system_limits.h"
-#include "nst/vgg.h"
+#include "nst/batch/batch.h"
+#include "nst/batch/runner.h"
+#include "nst/cli/exit_codes.h"
+#include "nst/cli/model_lookup.h"
+#include "nst/cli/progress.h"
+#include "nst/cli/signals.h"
+#include "nst/cli/stop_deadline.h"
+#include "nst/engine/blas_kernels.h"
+#include "nst/engine/device.h"
+#include "nst/engine/error.h"
+#include "nst/engine/system_limits.h"
+#include "nst/engine/vgg.h"
+#include "nst/io/atomic_file.h"
+#include "nst/io/file_info.h"
+#include "nst/io/image_io.h"
+#include "nst/io/model_file.h"
+#include "nst/report/contact_sheet.h"
+#include "nst/report/gallery.h"
+#include "nst/report/report.h"
 
 namespace nst::cli {
 namespace fs = std::filesystem;

@@ -1,11 +1,11 @@
-#include "cli/signals.h"
+#include "nst/cli/signals.h"
 
 #include <unistd.h>
 
 #include <atomic>
 
-#include "cli/exit_codes.h"
-#include "nst/atomic_file.h"
+#include "nst/cli/exit_codes.h"
+#include "nst/io/atomic_file.h"
 
 namespace nst::cli {
 namespace {

@@ -1,4 +1,4 @@
-#include "cli/stop_deadline.h"
+#include "nst/cli/stop_deadline.h"
 
 #include <unistd.h>
 
@@ -6,12 +6,12 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
-#include "cli/exit_codes.h"
-#include "cli/signals.h"
-#include "nst/atomic_file.h"
-#include "nst/error.h"
-#include "nst/gallery.h"
-#include "nst/json_text.h"
+#include "nst/cli/exit_codes.h"
+#include "nst/cli/signals.h"
+#include "nst/engine/error.h"
+#include "nst/io/atomic_file.h"
+#include "nst/report/gallery.h"
+#include "nst/report/json_text.h"
 
 namespace nst::cli {
 namespace {

@@ -1,4 +1,4 @@
-#include "nst/blas_kernels.h"
+#include "nst/engine/blas_kernels.h"
 
 #include <dlfcn.h>
 #include <unistd.h>

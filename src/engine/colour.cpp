@@ -1,4 +1,6 @@
-#include "nst/colour.h"
+#include "nst/engine/colour.h"
+
+#include <torch/linalg.h>
 
 namespace nst {
 namespace {

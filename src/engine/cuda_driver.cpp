@@ -1,4 +1,4 @@
-#include "nst/cuda_driver.h"
+#include "nst/engine/cuda_driver.h"
 
 #include <dlfcn.h>
 

@@ -1,12 +1,13 @@
-#include "nst/device.h"
+#include "nst/engine/device.h"
 
 #include <ATen/Context.h>
+#include <torch/cuda.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
 
-#include "nst/error.h"
+#include "nst/engine/error.h"
 
 namespace nst {
 

@@ -1,4 +1,4 @@
-#include "nst/error.h"
+#include "nst/engine/error.h"
 
 #include <new>
 

@@ -1,4 +1,4 @@
-#include "nst/image_size.h"
+#include "nst/engine/image_size.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,6 @@
-#include "nst/loss_scaler.h"
+#include "nst/engine/loss_scaler.h"
+
+#include <torch/autograd.h>
 
 #include <algorithm>
 

@@ -1,6 +1,7 @@
-#include "nst/losses.h"
+#include "nst/engine/losses.h"
 
 #include <torch/autograd.h>
+#include <torch/linalg.h>
 
 namespace nst {
 namespace {

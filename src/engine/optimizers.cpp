@@ -1,4 +1,6 @@
-#include "nst/optimizers.h"
+#include "nst/engine/optimizers.h"
+
+#include <torch/nn/functional/upsampling.h>
 
 #include <cmath>
 

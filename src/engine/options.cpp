@@ -1,12 +1,12 @@
-#include "nst/options.h"
+#include "nst/engine/options.h"
 
 #include <algorithm>
 #include <cmath>
 #include <sstream>
 
-#include "nst/error.h"
-#include "nst/settings.h"
-#include "nst/vgg.h"
+#include "nst/engine/error.h"
+#include "nst/engine/settings.h"
+#include "nst/engine/vgg.h"
 
 namespace nst {
 namespace {
@@ -64,7 +64,7 @@ struct Preset {
 
 const std::vector<Preset>& presets() {
   static const std::vector<Preset> table = {
-      // The best quality per second measured on the tutorial's objective (README, "Presets"):
+      // The best quality per second measured on the tutorial's objective (doc/performance.md, "Presets"):
       // the tutorial's objective, Adam with shorter memories (beta1 and beta2 0.9) and larger
       // steps decaying along a cosine, 200 steps, bfloat16 where native and faster.
       {"default", "the best quality per second measured; the defaults shown above",

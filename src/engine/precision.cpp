@@ -1,9 +1,9 @@
-#include "nst/precision.h"
+#include "nst/engine/precision.h"
 
 #include <fstream>
 #include <string>
 
-#include "nst/cuda_driver.h"
+#include "nst/engine/cuda_driver.h"
 
 namespace nst {
 namespace {

@@ -1,9 +1,9 @@
-#include "nst/settings.h"
+#include "nst/engine/settings.h"
 
 #include <cmath>
 #include <cstdio>
 
-#include "nst/error.h"
+#include "nst/engine/error.h"
 
 namespace nst {
 namespace {

@@ -1,4 +1,4 @@
-#include "nst/system_limits.h"
+#include "nst/engine/system_limits.h"
 
 #include <sched.h>
 #include <sys/resource.h>

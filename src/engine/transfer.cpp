@@ -1,4 +1,4 @@
-#include "nst/transfer.h"
+#include "nst/engine/transfer.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 
@@ -6,45 +6,21 @@
 #include <cmath>
 #include <limits>
 
-#include "nst/colour.h"
-#include "nst/device.h"
-#include "nst/error.h"
-#include "nst/image_size.h"
-#include "nst/loss_scaler.h"
-#include "nst/losses.h"
-#include "nst/optimizers.h"
+#include "nst/engine/colour.h"
+#include "nst/engine/device.h"
+#include "nst/engine/error.h"
+#include "nst/engine/image_size.h"
+#include "nst/engine/loss_scaler.h"
+#include "nst/engine/losses.h"
+#include "nst/engine/optimizers.h"
 
 namespace nst {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-namespace F = torch::nn::functional;
-
-// The process with LibTorch and the model loaded, on the CPU (measured), and on a GPU a margin for
-// cuDNN's and cuBLAS's workspaces (the model is on the device before a run; not measured).
-constexpr double kProcessBaseBytes = 350e6;
-constexpr double kDeviceWorkspaceBytes = 512e6;
 
 // Steps between checks for a non-finite loss on a GPU, when nothing else has read a number back.
 constexpr int64_t kFiniteCheckInterval = 50;
-
-// [1, C, H, W] tensors to height × width: bicubic, antialiased when shrinking, values as they
-// come out (bicubic overshoots, and a change between images may be negative).
-torch::Tensor resample(const torch::Tensor& image, int64_t height, int64_t width) {
-  if (image.size(2) == height && image.size(3) == width) return image;
-  const bool shrinking = height * width < image.size(2) * image.size(3);
-  return F::interpolate(image, F::InterpolateFuncOptions()
-                                   .size(std::vector<int64_t>{height, width})
-                                   .mode(torch::kBicubic)
-                                   .align_corners(false)
-                                   .antialias(shrinking));
-}
-
-// [1, 3, H, W] images (0..255) to height × width, still 0..255.
-torch::Tensor resize_image(const torch::Tensor& image, int64_t height, int64_t width) {
-  if (image.size(2) == height && image.size(3) == width) return image;
-  return resample(image, height, width).clamp(0.0, 255.0);
-}
 
 // Bias-corrected exponential moving average of the image.
 class MovingAverage {
@@ -67,27 +43,6 @@ class MovingAverage {
 };
 
 }  // namespace
-
-std::vector<std::pair<int64_t, int64_t>> scale_shapes(const StyleTransferOptions& options,
-                                                      int64_t height, int64_t width) {
-  const std::vector<int64_t> sides = options.scale_sides();
-  const double long_side = static_cast<double>(std::max(height, width));
-  std::vector<std::pair<int64_t, int64_t>> shapes;
-  for (size_t i = 0; i + 1 < sides.size(); ++i) {
-    const int64_t side =
-        std::max<int64_t>(1, std::lround(long_side * static_cast<double>(sides[i]) /
-                                         static_cast<double>(options.size())));
-    const ImageSize size = fit_long_side(width, height, side);
-    shapes.emplace_back(size.height, size.width);
-  }
-  shapes.emplace_back(height, width);
-  return shapes;
-}
-
-torch::Tensor add_upsampled_change(const torch::Tensor& base, const torch::Tensor& result,
-                                   const torch::Tensor& base_before) {
-  return (base + resample(result - base_before, base.size(2), base.size(3))).clamp(0.0, 255.0);
-}
 
 double ProgressEvent::value(size_t index) const {
   if (values_.empty()) {
@@ -117,76 +72,6 @@ StyleTransfer::StyleTransfer(const FeatureExtractor& extractor, StyleTransferOpt
     }
   }
   device_baseline_bytes_ = std::max<int64_t>(0, device_memory_in_use_bytes());
-}
-
-int64_t StyleTransfer::estimate_memory_bytes(int64_t height, int64_t width) const {
-  // Fitted to peak resident memory measured on the CPU at 256 and 512 px (relu5_2 deepest):
-  // the process with LibTorch and the model loaded, plus bytes per activation value at peak
-  // (forward values kept for backward, gradients, kernel scratch), with about 12 % to spare.
-  const double base_bytes = device().is_cuda() ? kDeviceWorkspaceBytes : kProcessBaseBytes;
-  const double bytes_per_activation = layer_type_ == torch::kFloat32 ? 4.5 : 3.8;
-  const double activations =
-      static_cast<double>(FeatureExtractor::activation_count(all_layers_, height, width));
-  double bytes = base_bytes + bytes_per_activation * activations;
-  if (options_.optimizer() == Optimizer::kLbfgs) {
-    // Two float32 image-sized vectors per remembered step.
-    bytes += 2.0 * kLbfgsHistory * 3 * static_cast<double>(height * width) * 4;
-  }
-  return static_cast<int64_t>(bytes);
-}
-
-StyleTargets StyleTransfer::style_targets(const torch::Tensor& style_rgb255,
-                                          const StopRequested& stop) const {
-  torch::NoGradGuard no_grad;
-  const auto style = style_rgb255.to(extractor_.device(), torch::kFloat32);
-  StyleTargets targets;
-  for (const auto& [height, width] : scale_shapes(options_, style.size(2), style.size(3))) {
-    std::map<std::string, torch::Tensor> grams;
-    for (auto& [name, features] :
-         extractor_.extract(resize_image(style, height, width), options_.style_layers(),
-                            layer_type_, FeatureExtractor::Output::kFloat32, stop)) {
-      grams.emplace(name, options_.style_loss() == StyleLoss::kW2 ? gaussian_statistics(features)
-                                                                  : gram_matrix(features));
-    }
-    targets.scales.push_back(std::move(grams));
-  }
-  return targets;
-}
-
-StyleTargets StyleTransfer::blend_targets(const std::vector<StyleTargets>& targets,
-                                          const std::vector<double>& weights) const {
-  TORCH_CHECK(!targets.empty() && targets.size() == weights.size(), "blend: one weight per style");
-  StyleTargets blended;
-  for (size_t scale = 0; scale < targets[0].scales.size(); ++scale) {
-    std::map<std::string, torch::Tensor> layers;
-    for (const auto& [name, first] : targets[0].scales[scale]) {
-      if (options_.style_loss() == StyleLoss::kW2) {
-        // Mean and covariance average linearly; the packed form holds the covariance's root.
-        const int64_t channels = first.size(1);
-        // In double: the covariance's square root is taken again from its square.
-        const auto wide = first.options().dtype(torch::kFloat64);
-        torch::Tensor mean = torch::zeros({1, channels}, wide);
-        torch::Tensor covariance = torch::zeros({channels, channels}, wide);
-        for (size_t i = 0; i < targets.size(); ++i) {
-          const auto t = targets[i].scales[scale].at(name).to(torch::kFloat64);
-          const auto root = t.narrow(0, 1, channels);
-          mean += weights[i] * t.narrow(0, 0, 1);
-          covariance += weights[i] * root.mm(root);
-        }
-        const auto [values, vectors] = torch::linalg::eigh(covariance, "L");
-        const auto root = vectors.mm(torch::diag(values.clamp_min(0).sqrt())).mm(vectors.t());
-        layers.emplace(name, torch::cat({mean, root}).to(first.scalar_type()));
-      } else {
-        torch::Tensor sum = torch::zeros_like(first);
-        for (size_t i = 0; i < targets.size(); ++i) {
-          sum += weights[i] * targets[i].scales[scale].at(name);
-        }
-        layers.emplace(name, sum);
-      }
-    }
-    blended.scales.push_back(std::move(layers));
-  }
-  return blended;
 }
 
 StyleTransfer::Losses StyleTransfer::losses(

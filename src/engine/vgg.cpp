@@ -1,7 +1,8 @@
-#include "nst/vgg.h"
+#include "nst/engine/vgg.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <caffe2/serialize/read_adapter_interface.h>
+#include <torch/nn/functional/upsampling.h>
 #include <torch/script.h>
 
 #include <array>
@@ -9,7 +10,7 @@
 #include <cstring>
 #include <sstream>
 
-#include "nst/error.h"
+#include "nst/engine/error.h"
 
 namespace nst {
 namespace {

@@ -1,0 +1,42 @@
+#pragma once
+
+#include <torch/optim/lbfgs.h>
+#include <torch/types.h>
+
+#include <functional>
+#include <memory>
+
+#include "nst/engine/options.h"
+
+namespace nst {
+
+/// Curvature pairs L-BFGS remembers, as neural-style.
+constexpr int64_t kLbfgsHistory = 100;
+
+/// Measures the loss at the image as it is now and returns its gradient with respect to the
+/// image (same shape). Whatever else it measured (losses, the best image) it keeps itself.
+using GradientClosure = std::function<torch::Tensor()>;
+
+/// An optimiser over an image's pixels, stepped over a closure as `torch::optim` optimisers
+/// are: each `step` calls `measure` exactly once, so a step is one function evaluation whatever
+/// the method, and iterations of Adam and L-BFGS cost the same.
+class PixelOptimizer {
+ public:
+  virtual ~PixelOptimizer() = default;
+
+  /// Starts a scale of `steps` steps: `image` ([1, 3, H, W], float32, the tensor `step` will
+  /// change) is the starting image, and `previous_pixels` the pixel count of the scale before
+  /// (0 for the first). The optimiser carries, rescales or drops its state as its options say.
+  virtual void begin_scale(const torch::Tensor& image, int64_t previous_pixels, int64_t steps) = 0;
+
+  /// Measures the gradient at `image` with `measure`, then changes `image` in place.
+  virtual void step(torch::Tensor& image, const GradientClosure& measure) = 0;
+
+  /// Whether `step` keeps pixels within 0..255 (else the caller clamps the result it keeps).
+  virtual bool keeps_pixels_in_range() const = 0;
+};
+
+/// The optimiser `options.optimizer()` names, with its settings from `options`.
+std::unique_ptr<PixelOptimizer> make_optimizer(const StyleTransferOptions& options);
+
+}  // namespace nst

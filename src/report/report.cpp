@@ -1,0 +1,134 @@
+#include "nst/report/report.h"
+
+#include <ctime>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "nst/engine/settings.h"
+#include "nst/io/atomic_file.h"
+#include "nst/report/json_text.h"
+
+namespace nst {
+namespace {
+
+using nlohmann::json;
+
+// Every setting under its key, from the settings' one definition, and the scales they give.
+json options_json(const StyleTransferOptions& o) {
+  json options = json::object();
+  for (const auto& setting : settings()) {
+    std::visit([&](const auto& value) { options[setting.key] = value; }, setting.get(o));
+  }
+  options["scales"] = o.scale_sides();
+  return options;
+}
+
+json batch_json(const BatchOptions& b) {
+  return {{"fail_fast", b.fail_fast},   {"skip_existing", b.skip_existing},
+          {"overwrite", b.overwrite},   {"time_limit_seconds", b.time_limit_seconds},
+          {"save_every", b.save_every}, {"loss_every", b.loss_every}};
+}
+
+json input_json(const InputInfo& info, const std::string& fallback_path) {
+  json input = {{"path", info.path.empty() ? fallback_path : info.path}};
+  if (info.bytes >= 0 && !info.path.empty()) input["bytes"] = info.bytes;
+  if (!info.sha256.empty()) input["sha256"] = info.sha256;
+  if (info.width > 0) {
+    input["width"] = info.width;
+    input["height"] = info.height;
+  }
+  return input;
+}
+
+json job_json(const JobResult& r, uint64_t seed) {
+  json scales = json::array();
+  for (const auto& s : r.scales) {
+    scales.push_back({{"width", s.width},
+                      {"height", s.height},
+                      {"iterations", s.iterations},
+                      {"loss", s.loss},
+                      {"content_loss", s.content_loss},
+                      {"style_loss", s.style_loss}});
+  }
+  json losses = json::array();
+  for (const auto& p : r.losses) {
+    losses.push_back({{"iteration", p.iteration},
+                      {"loss", p.loss},
+                      {"content_loss", p.content_loss},
+                      {"style_loss", p.style_loss}});
+  }
+  json job = {{"index", r.job.index},
+              {"content", input_json(r.content, r.job.content)},
+              {"style", input_json(r.style, r.job.style)},
+              {"output", r.job.output},
+              {"written", r.written.empty() ? json(nullptr) : json(r.written)},
+              {"seed", seed},
+              {"status", to_string(r.status)},
+              {"scales", scales},
+              {"losses", losses},
+              {"iterations", r.iterations},
+              {"seconds", r.seconds},
+              {"optimisation_seconds", r.optimisation_seconds},
+              {"peak_memory_bytes", r.peak_memory_bytes},
+              {"peak_gpu_memory_bytes",
+               r.peak_device_memory_bytes < 0 ? json(nullptr) : json(r.peak_device_memory_bytes)}};
+  if (!r.reason.empty()) job["reason"] = r.reason;
+  if (!r.job.blend.empty()) {
+    json blend = json::array();
+    for (size_t i = 0; i < r.job.blend.size(); ++i) {
+      blend.push_back({{"path", r.job.blend[i]}, {"weight", r.job.blend_weights[i]}});
+    }
+    job["style"]["blend"] = blend;
+  }
+  return job;
+}
+
+}  // namespace
+
+std::string options_json_text(const StyleTransferOptions& options) {
+  return json_text(options_json(options));
+}
+
+std::string report_json(const RunInfo& run, const std::vector<JobResult>& jobs) {
+  std::map<std::string, int> counts;
+  for (const char* status : {"done", "skipped", "failed", "cut short", "interrupted", "pending"}) {
+    counts[status] = 0;
+  }
+  json entries = json::array();
+  for (const auto& job : jobs) {
+    ++counts[to_string(job.status)];
+    entries.push_back(job_json(job, run.options.seed()));
+  }
+  json document = {{"tool", "nst"},
+                   {"version", run.tool_version},
+                   {"started_at", run.started_at},
+                   {"seconds", run.seconds},
+                   {"status", run.status},
+                   {"exit_code", run.exit_code},
+                   {"model", {{"path", run.model_path}, {"sha256", run.model_sha256}}},
+                   {"device", run.device},
+                   {"precision", run.precision},
+                   {"threads", run.threads},
+                   {"shard", run.shard.empty() ? json(nullptr) : json(run.shard)},
+                   {"options", options_json(run.options)},
+                   {"batch", batch_json(run.batch)},
+                   {"counts", counts},
+                   {"jobs", entries}};
+  if (!run.error.empty()) document["error"] = run.error;
+  return json_text(document, 2) + "\n";
+}
+
+void write_report(const std::string& path, const RunInfo& run, const std::vector<JobResult>& jobs) {
+  write_file_atomically(path, report_json(run, jobs), ErrorCode::kReportWrite, "report");
+}
+
+std::string utc_timestamp() {
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char text[32];
+  std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+
+}  // namespace nst
