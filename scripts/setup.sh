@@ -4,6 +4,7 @@
 # the network allows, else says so. Safe to run again: it only does what is left.
 #
 #   scripts/setup.sh            # everything
+#   scripts/setup.sh --list-packages   # the Debian packages it needs, on one line
 #   NST_BUILD_DIR=out scripts/setup.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +26,11 @@ packages=(
   # The manual page is made from --help at build time.
   help2man
 )
+# --list-packages: print them and stop (CI installs them with its own tools in one go).
+if [ "${1:-}" = "--list-packages" ]; then
+  echo "${packages[*]}"
+  exit 0
+fi
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
