@@ -242,9 +242,12 @@ def phases(nst, model, work):
     expect_stopped("stdout", run, seconds, signal.SIGTERM, None,
                    ["writing the image to standard output", "writing job"])
 
-    # A second signal during a long step ends at once, leaving nothing behind.
+    # A second signal during a long step ends at once, leaving nothing behind. The step is long
+    # (1024 px: seconds) so that the first signal's .partial, written after the step, cannot be
+    # there before the second signal; at 512 px an idle machine sometimes finished the step
+    # within the 0.1 s between them.
     out = os.path.join(work, "twice.png")
-    run = Run([nst, "-c", noisy, "-s", style, "-o", out, "--size", "512", "--iterations", "50",
+    run = Run([nst, "-c", noisy, "-s", style, "-o", out, "--size", "1024", "--iterations", "50",
                "--print-every", "1", "--model", model])
     run.wait_for_line("iteration 1/")
     run.process.send_signal(signal.SIGINT)
