@@ -1,6 +1,10 @@
 // The style side of a run: each style's targets (Gram matrices, or means and covariances) at
 // every scale, computed once and shared by every job that uses the style, and blends of them.
+// torch/linalg.h is not self-contained: torch/types.h must come first.
+// clang-format off
+#include <torch/types.h>
 #include <torch/linalg.h>
+// clang-format on
 
 #include "nst/engine/losses.h"
 #include "nst/engine/transfer.h"
