@@ -64,9 +64,9 @@ struct Preset {
 
 const std::vector<Preset>& presets() {
   static const std::vector<Preset> table = {
-      // The best quality per second measured on the tutorial's objective (doc/performance.md, "Presets"):
-      // the tutorial's objective, Adam with shorter memories (beta1 and beta2 0.9) and larger
-      // steps decaying along a cosine, 200 steps, bfloat16 where native and faster.
+      // The best quality per second measured on the tutorial's objective (doc/performance.md,
+      // "Presets"): the tutorial's objective, Adam with shorter memories (beta1 and beta2 0.9)
+      // and larger steps decaying along a cosine, 200 steps, bfloat16 where native and faster.
       {"default", "the best quality per second measured; the defaults shown above",
        [] { return StyleTransferOptions(); }},
       // TensorFlow's tutorial "Neural Style Transfer with eager execution" (Gatys et al. with
