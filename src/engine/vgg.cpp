@@ -8,6 +8,7 @@
 #include <array>
 #include <cmath>
 #include <cstring>
+#include <mutex>
 #include <sstream>
 
 #include "nst/engine/error.h"
@@ -221,13 +222,8 @@ FeatureExtractor FeatureExtractor::load_bytes(const std::vector<unsigned char>& 
     }
     layer.weight = layer.weight.to(device, torch::kFloat32).contiguous();
     if (layer.bias.defined()) layer.bias = layer.bias.to(device, torch::kFloat32).contiguous();
-    for (const auto type : {torch::kBFloat16, torch::kHalf}) {
-      if (extractor.supports(type)) {
-        layer.converted[type] = {layer.weight.to(type),
-                                 layer.bias.defined() ? layer.bias.to(type) : torch::Tensor()};
-      }
-    }
   }
+  extractor.low_precision_ = std::make_shared<LowPrecisionWeights>();
 
   const auto& c = extractor.convention_;
   auto to_column = [&](const std::vector<double>& values) {
@@ -244,13 +240,34 @@ torch::Tensor FeatureExtractor::normalise(const torch::Tensor& rgb255) const {
   return (x * convention_.scale - mean_) / std_;
 }
 
-torch::Tensor FeatureExtractor::apply(const Layer& layer, const torch::Tensor& x,
+struct FeatureExtractor::LowPrecisionWeights {
+  std::mutex mutex;
+  std::map<torch::ScalarType, LayerWeights> by_type;
+};
+
+const FeatureExtractor::LayerWeights& FeatureExtractor::weights_in(
+    torch::ScalarType precision) const {
+  std::lock_guard<std::mutex> lock(low_precision_->mutex);
+  auto [entry, added] = low_precision_->by_type.try_emplace(precision);
+  if (added) {
+    torch::NoGradGuard no_grad;
+    for (const auto& layer : layers_) {
+      entry->second.emplace_back(
+          layer.weight.defined() ? layer.weight.to(precision) : torch::Tensor(),
+          layer.bias.defined() ? layer.bias.to(precision) : torch::Tensor());
+    }
+  }
+  return entry->second;
+}
+
+torch::Tensor FeatureExtractor::apply(size_t index, const torch::Tensor& x,
                                       torch::ScalarType precision) const {
+  const Layer& layer = layers_[index];
   switch (layer.kind) {
     case Kind::kConv: {
-      const bool converted = precision != torch::kFloat32;
-      const auto& [weight, bias] =
-          converted ? layer.converted.at(precision) : std::make_pair(layer.weight, layer.bias);
+      if (precision == torch::kFloat32)
+        return torch::conv2d(x, layer.weight, layer.bias, /*stride=*/1, /*padding=*/1);
+      const auto& [weight, bias] = weights_in(precision)[index];
       return torch::conv2d(x, weight, bias, /*stride=*/1, /*padding=*/1);
     }
     case Kind::kRelu:
@@ -294,7 +311,8 @@ FeatureExtractor FeatureExtractor::with_pooling(Pooling pooling) const {
 
   torch::NoGradGuard no_grad;
   torch::Tensor x = normalise(calibration_image().to(device_));
-  for (auto& layer : copy.layers_) {
+  for (size_t i = 0; i < copy.layers_.size(); ++i) {
+    auto& layer = copy.layers_[i];
     if (layer.kind == Kind::kPool) {
       const double max_mean = torch::max_pool2d(x, 2, 2).mean().item<double>();
       const double average_mean = torch::avg_pool2d(x, 2, 2).mean().item<double>();
@@ -303,7 +321,7 @@ FeatureExtractor FeatureExtractor::with_pooling(Pooling pooling) const {
         layer.pool_gain = max_mean / average_mean;
       }
     }
-    x = copy.apply(layer, x, torch::kFloat32);
+    x = copy.apply(i, x, torch::kFloat32);
   }
   return copy;
 }
@@ -344,7 +362,7 @@ std::map<std::string, torch::Tensor> FeatureExtractor::extract(
   const auto& names = layer_names();
   for (int i = 0; i <= deepest; ++i) {
     stop_if_requested(stop, "running the network");
-    x = apply(layers_[i], x, precision);
+    x = apply(static_cast<size_t>(i), x, precision);
     if (wanted[i]) out.emplace(names[i], to_float32 ? x.to(torch::kFloat32) : x);
   }
   return out;

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cstdio>
 #include <filesystem>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -14,6 +13,7 @@
 #include "nst/report/batch_grid.h"
 #include "nst/report/gallery.h"
 #include "nst/report/html_text.h"
+#include "nst/report/number_text.h"
 #include "nst/report/thumbnail.h"
 
 namespace nst {
@@ -98,17 +98,11 @@ void draw_lines(cv::Mat& sheet, const std::vector<std::string>& lines, int x, in
   }
 }
 
-std::string number(const char* pattern, double value) {
-  char text[48];
-  std::snprintf(text, sizeof(text), pattern, value);
-  return text;
-}
-
 // "done 3.2 s", "failed", "skipped".
 std::string status_line(const JobResult& r) {
   std::string line = to_string(r.status);
   if (r.status != JobStatus::kPending && r.status != JobStatus::kSkipped && r.seconds > 0) {
-    line += "  " + number(r.seconds < 100 ? "%.1f s" : "%.0f s", r.seconds);
+    line += "  " + number_text(r.seconds < 100 ? "%.1f s" : "%.0f s", r.seconds);
   }
   return line;
 }
@@ -155,8 +149,8 @@ void draw_cell(cv::Mat& sheet, const JobResult& r, const cv::Rect& cell, int64_t
   const int text_y = box.y + side + 16;
   draw_lines(sheet, {status_line(r)}, box.x, text_y, kTextScale, bgr(colour), false);
   if (!r.scales.empty()) {
-    draw_lines(sheet, {"loss " + number("%.3g", r.scales.back().loss)}, box.x, text_y + kLineHeight,
-               kSmallScale, kQuiet, false);
+    draw_lines(sheet, {"loss " + number_text("%.3g", r.scales.back().loss)}, box.x,
+               text_y + kLineHeight, kSmallScale, kQuiet, false);
   }
 }
 
@@ -171,7 +165,7 @@ void check_sheet_size(const BatchGrid& grid) {
     throw Error(ErrorCode::kImageWrite,
                 std::to_string(grid.rows.size()) + " contents by " +
                     std::to_string(grid.columns.size()) + " styles make a sheet of " +
-                    number("%.0f", width) + "x" + number("%.0f", height) +
+                    number_text("%.0f", width) + "x" + number_text("%.0f", height) +
                     " pixels, more than an image can be; use the gallery, or shards");
   }
 }

@@ -12,6 +12,7 @@
 #include "nst/report/html_text.h"
 #include "nst/report/json_text.h"
 #include "nst/report/loss_curve.h"
+#include "nst/report/number_text.h"
 #include "nst/report/thumbnail.h"
 
 namespace nst {
@@ -20,7 +21,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using nlohmann::json;
 
-constexpr int kInputSide = 96;  // the inputs in the headers: enough to recognise them
+constexpr int kHeaderInputSide = 96;  // the inputs in the headers: enough to recognise them
 constexpr int kCurveHeight = 36;
 // Keeps a cell's picture at about 4-9 kB, so that a page of 200 jobs stays a few megabytes.
 constexpr int kJpegQuality = 72;
@@ -46,15 +47,9 @@ std::string hex(Rgb colour) {
   return text;
 }
 
-std::string number(const char* pattern, double value) {
-  char text[48];
-  std::snprintf(text, sizeof(text), pattern, value);
-  return text;
-}
-
 // "4.2 s" under a minute, "12:05" or "1:02:03" above.
 std::string duration(double seconds) {
-  if (seconds < 60) return number("%.1f s", seconds);
+  if (seconds < 60) return number_text("%.1f s", seconds);
   const long long total = static_cast<long long>(seconds + 0.5);
   char text[32];
   if (total >= 3600) {
@@ -183,7 +178,7 @@ std::string input_pictures(const std::vector<std::string>& paths,
   std::string html;
   for (size_t i = 0; i < paths.size(); ++i) {
     std::string why;
-    const std::string img = pictures.img(paths[i], kInputSide, paths[i], why);
+    const std::string img = pictures.img(paths[i], kHeaderInputSide, paths[i], why);
     html += "<figure>" + (img.empty() ? "<div class=\"ph\">" + html_escape(why) + "</div>" : img);
     if (!captions.empty()) html += "<figcaption>" + html_escape(captions[i]) + "</figcaption>";
     html += "</figure>";
@@ -213,7 +208,7 @@ std::string column_head(const BatchGrid& grid, size_t column, const std::vector<
     std::vector<std::string> captions;
     for (size_t i = 0; i < job.blend.size(); ++i) {
       const double weight = i < job.blend_weights.size() ? job.blend_weights[i] : 0;
-      captions.push_back(labels[i] + " " + number("%.2g", weight));
+      captions.push_back(labels[i] + " " + number_text("%.2g", weight));
     }
     html += input_pictures(job.blend, captions, pictures);
     html += "<div class=\"name\">" + html_escape(grid.column_labels[column]) +
@@ -275,8 +270,9 @@ std::string cell(const JobResult& r, size_t row, size_t column, const std::strin
   html += "</div>";
   if (!r.scales.empty()) {
     const auto& s = r.scales.back();
-    html += "<div class=\"meta\">loss " + number("%.3g", s.loss) + "<br>content " +
-            number("%.3g", s.content_loss) + " · style " + number("%.3g", s.style_loss) + "</div>";
+    html += "<div class=\"meta\">loss " + number_text("%.3g", s.loss) + "<br>content " +
+            number_text("%.3g", s.content_loss) + " · style " + number_text("%.3g", s.style_loss) +
+            "</div>";
   }
   html += loss_curve_svg(r.losses, kThumbnailSide, kCurveHeight);
   if (!r.reason.empty()) html += "<div class=\"reason\">" + html_escape(r.reason) + "</div>";

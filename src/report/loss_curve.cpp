@@ -2,18 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
+
+#include "nst/report/number_text.h"
 
 namespace nst {
-namespace {
-
-std::string format(const char* pattern, double value) {
-  char text[48];
-  std::snprintf(text, sizeof(text), pattern, value);
-  return text;
-}
-
-}  // namespace
 
 std::string loss_curve_svg(const std::vector<LossPoint>& losses, int width, int height) {
   std::vector<LossPoint> points;
@@ -40,22 +32,22 @@ std::string loss_curve_svg(const std::vector<LossPoint>& losses, int width, int 
   };
   std::string polyline;
   for (const auto& p : points) {
-    polyline +=
-        (polyline.empty() ? "" : " ") + format("%.1f", x_of(p)) + "," + format("%.1f", y_of(p));
+    polyline += (polyline.empty() ? "" : " ") + number_text("%.1f", x_of(p)) + "," +
+                number_text("%.1f", y_of(p));
   }
-  const std::string title = "loss " + format("%.4g", points.front().loss) + " at iteration " +
+  const std::string title = "loss " + number_text("%.4g", points.front().loss) + " at iteration " +
                             std::to_string(points.front().iteration) + ", " +
-                            format("%.4g", points.back().loss) + " at " +
+                            number_text("%.4g", points.back().loss) + " at " +
                             std::to_string(points.back().iteration) + " (lowest " +
-                            format("%.4g", lowest->loss) + "; log scale)";
+                            number_text("%.4g", lowest->loss) + "; log scale)";
   const std::string size = std::to_string(width);
   return "<svg class=\"curve\" width=\"" + size + "\" height=\"" + std::to_string(height) +
          "\" viewBox=\"0 0 " + size + " " + std::to_string(height) +
          "\" role=\"img\" aria-label=\"" + title + "\"><title>" + title +
          "</title><polyline fill=\"none\" stroke=\"currentColor\" stroke-width=\"1.5\" "
          "stroke-linejoin=\"round\" points=\"" +
-         polyline + "\"/><circle cx=\"" + format("%.1f", x_of(points.back())) + "\" cy=\"" +
-         format("%.1f", y_of(points.back())) + "\" r=\"2\" fill=\"currentColor\"/></svg>";
+         polyline + "\"/><circle cx=\"" + number_text("%.1f", x_of(points.back())) + "\" cy=\"" +
+         number_text("%.1f", y_of(points.back())) + "\" r=\"2\" fill=\"currentColor\"/></svg>";
 }
 
 }  // namespace nst

@@ -3,6 +3,7 @@
 #include <torch/types.h>
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -103,17 +104,22 @@ class FeatureExtractor {
     torch::Tensor weight;  // convolutions only
     torch::Tensor bias;    // convolutions only
     double pool_gain = 1;  // pools only: multiplies average pooling's output
-    // The same in lower precisions, made once at load: type → (weight, bias).
-    std::map<torch::ScalarType, std::pair<torch::Tensor, torch::Tensor>> converted;
   };
+  // The convolutions' (weight, bias) in a lower precision, by layer index.
+  using LayerWeights = std::vector<std::pair<torch::Tensor, torch::Tensor>>;
+  // Those in each lower precision, made on its first use and shared by copies (the weights
+  // are the same): most runs use float32 alone, and converting VGG19's 20 M weights at every
+  // load would cost each run about 40 MB of fresh memory and a tenth of a second.
+  struct LowPrecisionWeights;
 
   FeatureExtractor(std::string path, torch::Device device)
       : path_(std::move(path)), device_(device) {}
 
   torch::Tensor normalise(const torch::Tensor& rgb255) const;
   // One layer's forward pass, in `precision` (the layer's weights in that type).
-  torch::Tensor apply(const Layer& layer, const torch::Tensor& x,
-                      torch::ScalarType precision) const;
+  torch::Tensor apply(size_t index, const torch::Tensor& x, torch::ScalarType precision) const;
+  // The convolutions' weights in `precision` (not float32), converted on the first call.
+  const LayerWeights& weights_in(torch::ScalarType precision) const;
 
   std::string path_;
   torch::Device device_;
@@ -122,6 +128,7 @@ class FeatureExtractor {
   torch::Tensor mean_;  // [1, 3, 1, 1] on device_
   torch::Tensor std_;   // [1, 3, 1, 1] on device_
   std::vector<Layer> layers_;
+  std::shared_ptr<LowPrecisionWeights> low_precision_;
 };
 
 }  // namespace nst
