@@ -8,4 +8,7 @@ if [ ! -f "$build_dir/CMakeCache.txt" ]; then
   exit 1
 fi
 cmake --build "$build_dir" -j"$(nproc)"
+# The tests run as many at a time as there are CPUs, each with LibTorch's OpenMP threads: threads
+# that spin while they wait for work (OpenMP's default) take the CPU from the other tests.
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 ctest --test-dir "$build_dir" --output-on-failure -j"$(nproc)" "$@"

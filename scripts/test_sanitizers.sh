@@ -21,4 +21,6 @@ supp=$PWD/scripts/sanitizer
 export ASAN_OPTIONS=detect_odr_violation=0:detect_leaks=1:abort_on_error=0:halt_on_error=1
 export LSAN_OPTIONS=suppressions=$supp/lsan.supp:print_suppressions=0
 export UBSAN_OPTIONS=suppressions=$supp/ubsan.supp:print_stacktrace=1:halt_on_error=1
+# Waiting OpenMP threads sleep rather than spin: the tests run side by side (see scripts/test.sh).
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 ctest --test-dir "$build_dir" --output-on-failure -j"$(nproc)" "$@"

@@ -28,6 +28,7 @@
 #include "nst/io/file_info.h"
 #include "nst/io/image_io.h"
 #include "nst/io/model_file.h"
+#include "nst/io/read_bytes.h"
 #include "nst/report/contact_sheet.h"
 #include "nst/report/gallery.h"
 #include "nst/report/report.h"
@@ -167,13 +168,19 @@ const char* status_of(int exit_code) {
   }
 }
 
-// Reads the model once, hashing it for the report while it is in memory; `stop` can end a read
-// that waits (a FIFO, a stalled network share).
+// Loads the model, hashing it for the report: a stream is read once, hashed while in memory
+// (`stop` can end a read that waits); a regular file is hashed as it is read in slices, and
+// loaded where the loader asks (`load_model`).
 FeatureExtractor load_and_hash_model(const std::string& path, torch::Device device, bool hash,
                                      RunInfo& info, const StopRequested& stop) {
-  const auto bytes = read_model_bytes(path, stop);
-  if (hash) info.model_sha256 = sha256_bytes(bytes);
-  return FeatureExtractor::load_bytes(bytes, path, device);
+  if (is_stream(path)) {
+    const auto bytes = read_model_bytes(path, stop);
+    if (hash) info.model_sha256 = sha256_bytes(bytes);
+    return FeatureExtractor::load_bytes(bytes, path, device);
+  }
+  auto extractor = load_model(path, device, stop);
+  if (hash) info.model_sha256 = sha256_file(path);
+  return extractor;
 }
 
 // A file the run writes at its end, also when it fails or is interrupted: the report, the

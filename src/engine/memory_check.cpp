@@ -32,12 +32,35 @@ int64_t StyleTransfer::estimate_memory_bytes(int64_t height, int64_t width) cons
   // (forward values kept for backward, gradients, kernel scratch), with about 12 % to spare.
   const double base_bytes = device().is_cuda() ? kDeviceWorkspaceBytes : kProcessBaseBytes;
   const double bytes_per_activation = layer_type_ == torch::kFloat32 ? 4.5 : 3.8;
-  const double activations =
-      static_cast<double>(FeatureExtractor::activation_count(all_layers_, height, width));
-  double bytes = base_bytes + bytes_per_activation * activations;
+  const auto& layers = objective_.layers();
+  const double image_bytes = 3.0 * static_cast<double>(height * width) * 4;  // one float32 image
+  double bytes = base_bytes;
+  if (const auto tiles = tile_plan(height, width)) {
+    // One crop's activations, plus what stays whole: the image, its gradient, Adam's two
+    // moments, the best and the average image, the content, the gradient being summed and a
+    // crop's copies, about ten images, and the content targets (not yet measured: an upper
+    // bound).
+    const int64_t crop = tiles->core() + 2 * tiles->halo();
+    bytes += bytes_per_activation * static_cast<double>(FeatureExtractor::activation_count(
+                                        layers, std::min(height, crop), std::min(width, crop)));
+    bytes += 10 * image_bytes;
+    const auto& names = FeatureExtractor::layer_names();
+    for (const auto& name : options_.content_layers()) {
+      const int index = FeatureExtractor::layer_index(name);
+      const int64_t before = index > 0 ? FeatureExtractor::activation_count(
+                                             {names[static_cast<size_t>(index - 1)]}, height, width)
+                                       : 0;
+      bytes += 4.0 * static_cast<double>(FeatureExtractor::activation_count({name}, height, width) -
+                                         before);
+    }
+  } else {
+    bytes += bytes_per_activation *
+             static_cast<double>(FeatureExtractor::activation_count(layers, height, width));
+  }
   if (options_.optimizer() == Optimizer::kLbfgs) {
     // Two float32 image-sized vectors per remembered step.
-    bytes += 2.0 * kLbfgsHistory * 3 * static_cast<double>(height * width) * 4;
+    bytes += 2.0 * static_cast<double>(options_.tile() > 0 ? kTiledLbfgsHistory : kLbfgsHistory) *
+             image_bytes;
   }
   return static_cast<int64_t>(bytes);
 }

@@ -92,12 +92,13 @@ class Lbfgs final : public PixelOptimizer {
                    int64_t /*steps*/) override {
     // Curvature pairs of another size mean nothing at this one: the history starts again.
     lbfgs_ = std::make_unique<torch::optim::LBFGS>(
-        std::vector<torch::Tensor>{image}, torch::optim::LBFGSOptions(options_.learning_rate())
-                                               .max_iter(1)
-                                               .max_eval(1)
-                                               .tolerance_grad(-1)
-                                               .tolerance_change(-1)
-                                               .history_size(kLbfgsHistory));
+        std::vector<torch::Tensor>{image},
+        torch::optim::LBFGSOptions(options_.learning_rate())
+            .max_iter(1)
+            .max_eval(1)
+            .tolerance_grad(-1)
+            .tolerance_change(-1)
+            .history_size(options_.tile() > 0 ? kTiledLbfgsHistory : kLbfgsHistory));
   }
 
   void step(torch::Tensor& image, const GradientClosure& measure) override {

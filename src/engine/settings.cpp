@@ -217,6 +217,16 @@ std::vector<Setting> make_settings() {
        {},
        [](const O& o) -> V { return o.tv_weight(); },
        [](O& o, const V& v) { o.tv_weight(real(v)); }},
+      {"tile",
+       "--tile",
+       "Compute each step in tiles of N x N pixels (rounded up to a multiple of 16), each read "
+       "with a margin that makes the result the whole image's: memory for one tile's network "
+       "instead of the whole image's, for prints; 0: the whole image at once",
+       SettingType::kInteger,
+       zero_or(kSide),
+       {},
+       [](const O& o) -> V { return o.tile(); },
+       [](O& o, const V& v) { o.tile(integer(v)); }},
       {"style_loss",
        "--style-loss",
        "gram (Gram matrices) or w2 (2-Wasserstein distance between the features' Gaussians: "

@@ -22,26 +22,6 @@ using Clock = std::chrono::steady_clock;
 // Steps between checks for a non-finite loss on a GPU, when nothing else has read a number back.
 constexpr int64_t kFiniteCheckInterval = 50;
 
-// Bias-corrected exponential moving average of the image.
-class MovingAverage {
- public:
-  explicit MovingAverage(double decay) : decay_(decay) {}
-
-  void add(const torch::Tensor& image) {
-    average_ = average_.defined() ? average_.mul_(decay_).add_(image, 1.0 - decay_)
-                                  : image * (1.0 - decay_);
-    correction_ = correction_ * decay_ + (1.0 - decay_);
-  }
-  bool empty() const { return !average_.defined(); }
-  bool enabled() const { return decay_ > 0; }
-  torch::Tensor value() const { return average_ / correction_; }
-
- private:
-  double decay_;
-  torch::Tensor average_;
-  double correction_ = 0;
-};
-
 }  // namespace
 
 double ProgressEvent::value(size_t index) const {
@@ -54,7 +34,9 @@ double ProgressEvent::value(size_t index) const {
 }
 
 StyleTransfer::StyleTransfer(const FeatureExtractor& extractor, StyleTransferOptions options)
-    : extractor_(extractor.with_pooling(options.pooling())), options_(std::move(options)) {
+    : extractor_(extractor.with_pooling(options.pooling())),
+      options_(std::move(options)),
+      objective_(options_) {
   options_.validate();
   configure_arithmetic(extractor_.device(), options_.deterministic());
   layer_type_ = compute_type(options_.precision(), extractor_.device());
@@ -64,42 +46,20 @@ StyleTransfer::StyleTransfer(const FeatureExtractor& extractor, StyleTransferOpt
                     " is not available on " + extractor_.device().str() +
                     "; fp16 needs CUDA, bf16 works everywhere");
   }
-  style_layer_weights_ = options_.effective_style_layer_weights();
-  all_layers_ = options_.content_layers();
-  for (const auto& name : options_.style_layers()) {
-    if (std::find(all_layers_.begin(), all_layers_.end(), name) == all_layers_.end()) {
-      all_layers_.push_back(name);
-    }
+  if (options_.tile() > 0 && layer_type_ == torch::kHalf) {
+    // Half precision needs its loss scaled into range, which the tiles' seeds do not do.
+    throw Error(ErrorCode::kInvalidOptions,
+                "--tile works with fp32 and bf16 layers, not fp16; use --precision bf16");
   }
   device_baseline_bytes_ = std::max<int64_t>(0, device_memory_in_use_bytes());
 }
 
-StyleTransfer::Losses StyleTransfer::losses(
-    const torch::Tensor& image, const std::map<std::string, torch::Tensor>& features,
-    const std::map<std::string, torch::Tensor>& content_targets,
-    const std::map<std::string, torch::Tensor>& style_grams) const {
-  const auto& content_layers = options_.content_layers();
-  torch::Tensor content = torch::zeros({}, features.begin()->second.options());
-  for (const auto& name : content_layers) {
-    content = content + content_loss(features.at(name), content_targets.at(name));
-  }
-  // Averaged so that one layer gives exactly the TensorFlow tutorial's loss and more layers
-  // do not change its scale.
-  content = content / static_cast<double>(content_layers.size());
-
-  torch::Tensor style_total = torch::zeros({}, content.options());
-  const auto& style_layers = options_.style_layers();
-  for (size_t i = 0; i < style_layers.size(); ++i) {
-    const auto& name = style_layers[i];
-    const auto& target = style_grams.at(name);
-    style_total =
-        style_total + style_layer_weights_[i] * (options_.style_loss() == StyleLoss::kW2
-                                                     ? w2_style_loss(features.at(name), target)
-                                                     : gram_style_loss(features.at(name), target));
-  }
-  auto total = options_.content_weight() * content + options_.style_weight() * style_total;
-  if (options_.tv_weight() > 0) total = total + options_.tv_weight() * total_variation_loss(image);
-  return {total, content, style_total};
+std::optional<TilePlan> StyleTransfer::tile_plan(int64_t height, int64_t width) const {
+  if (options_.tile() <= 0) return std::nullopt;
+  const int64_t stride = TilePlan::stride_for(objective_.layers());
+  const int64_t core = (options_.tile() + stride - 1) / stride * stride;
+  if (height <= core && width <= core) return std::nullopt;
+  return TilePlan(height, width, core, TilePlan::halo_for(objective_.layers()));
 }
 
 torch::Tensor StyleTransfer::starting_image(const torch::Tensor& content,
@@ -132,10 +92,31 @@ torch::Tensor StyleTransfer::starting_image(const torch::Tensor& content,
 // stays on the device (no step waits for the GPU to read a number back), and is read at the
 // scale's end, when a caller reads an event's losses, or every kFiniteCheckInterval steps.
 struct StyleTransfer::Scale {
+  // Bias-corrected exponential moving average of the image.
+  class MovingAverage {
+   public:
+    explicit MovingAverage(double decay) : decay_(decay) {}
+
+    void add(const torch::Tensor& image) {
+      average_ = average_.defined() ? average_.mul_(decay_).add_(image, 1.0 - decay_)
+                                    : image * (1.0 - decay_);
+      correction_ = correction_ * decay_ + (1.0 - decay_);
+    }
+    bool empty() const { return !average_.defined(); }
+    bool enabled() const { return decay_ > 0; }
+    torch::Tensor value() const { return average_ / correction_; }
+
+   private:
+    double decay_;
+    torch::Tensor average_;
+    double correction_ = 0;
+  };
+
   size_t index = 0;
   int64_t height = 0;
   int64_t width = 0;
-  torch::Tensor content;  // the content at this scale
+  torch::Tensor content;          // the content at this scale
+  std::optional<TilePlan> tiles;  // the tiles its loss is computed in, if any
   std::map<std::string, torch::Tensor> content_targets;
   const std::map<std::string, torch::Tensor>* style_targets = nullptr;
   torch::Tensor image;        // the leaf the optimiser changes
@@ -161,7 +142,11 @@ StyleTransfer::Scale StyleTransfer::begin_scale(size_t index, const torch::Tenso
   scale.height = height;
   scale.width = width;
   scale.content = resize_image(full, height, width);
-  {
+  scale.tiles = tile_plan(height, width);
+  if (scale.tiles) {
+    scale.content_targets = Objective::tiled_features(extractor_, layer_type_, scale.content,
+                                                      *scale.tiles, options_.content_layers());
+  } else {
     torch::NoGradGuard no_grad;
     scale.content_targets =
         extractor_.extract(scale.content, options_.content_layers(), layer_type_);
@@ -188,10 +173,19 @@ StyleTransfer::Scale StyleTransfer::begin_scale(size_t index, const torch::Tenso
 }
 
 torch::Tensor StyleTransfer::measure(Scale& scale, ProgressEvent& event, LossScaler& scaler) const {
-  const auto features = extractor_.extract(scale.image, all_layers_, layer_type_,
-                                           FeatureExtractor::Output::kLayerType);
-  const Losses loss = losses(scale.image, features, scale.content_targets, *scale.style_targets);
-  auto gradient = scaler.gradient(loss.total, scale.image);
+  Objective::Losses loss;
+  torch::Tensor gradient;
+  if (scale.tiles) {
+    auto evaluation = objective_.evaluate_tiled(extractor_, layer_type_, scale.image, *scale.tiles,
+                                                scale.content_targets, *scale.style_targets);
+    loss = evaluation.losses;
+    gradient = evaluation.gradient;
+  } else {
+    const auto features = extractor_.extract(scale.image, objective_.layers(), layer_type_,
+                                             FeatureExtractor::Output::kLayerType);
+    loss = objective_.losses(scale.image, features, scale.content_targets, *scale.style_targets);
+    gradient = scaler.gradient(loss.total, scale.image);
+  }
   torch::NoGradGuard no_grad;
   const auto measured = torch::stack({loss.total, loss.content, loss.style}).to(torch::kFloat32);
   const auto total = measured[0];
@@ -231,9 +225,15 @@ void StyleTransfer::end_scale(Scale& scale) const {
     return;
   }
   scale.result = scale.average.value();
-  const Losses loss =
-      losses(scale.result, extractor_.extract(scale.result, all_layers_, layer_type_),
-             scale.content_targets, *scale.style_targets);
+  const auto loss =
+      scale.tiles
+          ? objective_
+                .evaluate_tiled(extractor_, layer_type_, scale.result, *scale.tiles,
+                                scale.content_targets, *scale.style_targets)
+                .losses
+          : objective_.losses(scale.result,
+                              extractor_.extract(scale.result, objective_.layers(), layer_type_),
+                              scale.content_targets, *scale.style_targets);
   scale.outcome.loss = loss.total.item<double>();
   scale.outcome.content_loss = loss.content.item<double>();
   scale.outcome.style_loss = loss.style.item<double>();

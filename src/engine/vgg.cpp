@@ -148,9 +148,15 @@ int64_t FeatureExtractor::activation_count(const std::vector<std::string>& layer
 
 FeatureExtractor FeatureExtractor::load_bytes(const std::vector<unsigned char>& bytes,
                                               const std::string& path, torch::Device device) {
+  return load(std::make_shared<BytesReader>(bytes), path, device);
+}
+
+FeatureExtractor FeatureExtractor::load(
+    std::shared_ptr<caffe2::serialize::ReadAdapterInterface> reader, const std::string& path,
+    torch::Device device) {
   torch::jit::Module root;
   try {
-    root = torch::jit::load(std::make_shared<BytesReader>(bytes), torch::kCPU);
+    root = torch::jit::load(std::move(reader), torch::kCPU);
   } catch (const c10::Error& error) {
     fail(path, "could not be loaded as TorchScript: " + first_line(error.what()));
   } catch (const std::exception& error) {
@@ -336,7 +342,7 @@ std::vector<double> FeatureExtractor::pool_gains() const {
 
 bool FeatureExtractor::supports(torch::ScalarType precision) const {
   return precision == torch::kFloat32 || precision == torch::kBFloat16 ||
-         (precision == torch::kHalf && device_.is_cuda());
+         precision == torch::kFloat64 || (precision == torch::kHalf && device_.is_cuda());
 }
 
 std::map<std::string, torch::Tensor> FeatureExtractor::extract(

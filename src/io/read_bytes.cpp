@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -91,6 +92,28 @@ bool is_stream(const std::string& path) {
   return path == "-" || fs::status(path, ec).type() == fs::file_type::fifo;
 }
 
+namespace {
+
+// Refuses what `read_bytes` refuses before reading: a missing path, a folder, a device or a
+// socket. Returns whether `path` is a FIFO.
+bool check_readable(const Source& source) {
+  std::error_code ec;
+  const auto status = fs::status(source.path, ec);
+  if (!fs::exists(status)) {
+    // A symlink loop or a folder we may not enter says so; everything else is simply missing.
+    source.fail(ec && ec != std::errc::no_such_file_or_directory ? ec.message() : "no such file");
+  }
+  if (fs::is_directory(status)) {
+    source.fail("it is a folder, not " + with_article(source.what) + " file");
+  }
+  const bool fifo = status.type() == fs::file_type::fifo;
+  if (!fifo && !fs::is_regular_file(status))
+    source.fail(what_it_is(status.type(), with_article(source.what)));
+  return fifo;
+}
+
+}  // namespace
+
 std::vector<unsigned char> read_bytes(const std::string& path, int64_t max_bytes,
                                       const std::string& what, ErrorCode code,
                                       const StopRequested& stop) {
@@ -100,22 +123,14 @@ std::vector<unsigned char> read_bytes(const std::string& path, int64_t max_bytes
     if (bytes.empty()) source.fail("standard input is empty");
     return bytes;
   }
-  std::error_code ec;
-  const auto status = fs::status(path, ec);
-  if (!fs::exists(status)) {
-    // A symlink loop or a folder we may not enter says so; everything else is simply missing.
-    source.fail(ec && ec != std::errc::no_such_file_or_directory ? ec.message() : "no such file");
-  }
-  if (fs::is_directory(status)) source.fail("it is a folder, not " + with_article(what) + " file");
-  const bool fifo = status.type() == fs::file_type::fifo;
-  if (!fifo && !fs::is_regular_file(status))
-    source.fail(what_it_is(status.type(), with_article(what)));
+  const bool fifo = check_readable(source);
   // A FIFO (a pipe, process substitution's /dev/fd/N) opened without O_NONBLOCK would wait
   // in open() for a writer that may never come, deaf to `stop`.
   const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | (fifo ? O_NONBLOCK : 0));
   if (fd < 0) source.fail(std::strerror(errno));
   std::vector<unsigned char> bytes;
   try {
+    std::error_code ec;
     const auto size = fifo ? 0 : static_cast<int64_t>(fs::file_size(path, ec));
     bytes = read_all(fd, source, max_bytes, ec ? 0 : size, stop);
   } catch (...) {
@@ -125,6 +140,42 @@ std::vector<unsigned char> read_bytes(const std::string& path, int64_t max_bytes
   close(fd);
   if (bytes.empty()) source.fail(fifo ? "the stream is empty" : "the file is empty");
   return bytes;
+}
+
+RegularFile::RegularFile(const std::string& path, const std::string& what, ErrorCode code)
+    : path_(path), what_(what), code_(code) {
+  const Source source{path_, what_, code_};
+  if (path == "-" || check_readable(source)) source.fail("it is a stream, not a regular file");
+  fd_ = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd_ < 0) source.fail(std::strerror(errno));
+  struct stat info {};
+  if (fstat(fd_, &info) != 0) {
+    const std::string why = std::strerror(errno);
+    close(fd_);
+    source.fail(why);
+  }
+  size_ = static_cast<int64_t>(info.st_size);
+  if (size_ == 0) {
+    close(fd_);
+    source.fail("the file is empty");
+  }
+}
+
+RegularFile::~RegularFile() {
+  close(fd_);
+}
+
+size_t RegularFile::read_at(int64_t position, void* buffer, size_t count) const {
+  size_t done = 0;
+  while (done < count) {
+    const ssize_t n = pread(fd_, static_cast<char*>(buffer) + done, count - done,
+                            static_cast<off_t>(position + static_cast<int64_t>(done)));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) Source{path_, what_, code_}.fail(std::strerror(errno));
+    if (n == 0) break;  // the file ended early (it shrank): the caller sees a short read
+    done += static_cast<size_t>(n);
+  }
+  return done;
 }
 
 }  // namespace nst

@@ -192,6 +192,17 @@ TEST_F(Cli, AveragePoolingChangesTheOutputAndIsReported) {
   EXPECT_NE(nst(arguments((out_ / "x.png").string(), "--pooling median")).exit_code, 0);
 }
 
+TEST_F(Cli, TilesAreAnOptionAndAreReported) {
+  const std::string report = (out_ / "tiled.json").string();
+  const auto tiled = nst(arguments(output_, "--tile 32 --report " + shell_quote(report)));
+  ASSERT_EQ(tiled.exit_code, 0) << tiled.output;
+  EXPECT_EQ(cv::imread(output_).size(), cv::Size(64, 48));
+  EXPECT_NE(test::read_bytes(report).find("\"tile\": 32"), std::string::npos);
+  const auto small = nst(arguments((out_ / "x.png").string(), "--tile 8"));
+  EXPECT_NE(small.exit_code, 0);
+  EXPECT_NE(small.output.find("--tile"), std::string::npos) << small.output;
+}
+
 TEST_F(Cli, RunsWithLbfgsAndTheWassersteinLoss) {
   const auto ok = nst("--content " + shell_quote(content_) + " --style " + shell_quote(style_) +
                       " -o " + shell_quote(output_) + " --size 64 --iterations 4 --model " +

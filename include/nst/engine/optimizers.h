@@ -12,6 +12,9 @@ namespace nst {
 
 /// Curvature pairs L-BFGS remembers, as neural-style.
 constexpr int64_t kLbfgsHistory = 100;
+/// L-BFGS's history when the image is tiled (`StyleTransferOptions::tile`): each remembered
+/// step is two image-sized vectors, which at print sizes would outgrow the tiles' savings.
+constexpr int64_t kTiledLbfgsHistory = 10;
 
 /// Measures the loss at the image as it is now and returns its gradient with respect to the
 /// image (same shape). Whatever else it measured (losses, the best image) it keeps itself.

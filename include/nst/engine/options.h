@@ -224,6 +224,13 @@ struct StyleTransferOptions {
   TORCH_ARG(ScaleMoments, scale_moments) = ScaleMoments::kReset;
   /// Max pooling, or average pooling (Gatys et al. report smoother results with it).
   TORCH_ARG(Pooling, pooling) = Pooling::kMax;
+  /// Side, in pixels, of the square cores the loss and its gradient are computed in, one at a
+  /// time, each with a halo that covers the deepest layer's receptive field (`TilePlan`): the
+  /// result is the whole image's, up to rounding, and the network's activations are those of
+  /// one tile. Rounded up to the deepest layer's stride (16 for relu5_x). A scale no larger
+  /// than one core is computed whole. L-BFGS keeps `kTiledLbfgsHistory` steps then. Default
+  /// 0: the whole image at once.
+  TORCH_ARG(int64_t, tile) = 0;
   /// Whether and how to keep the content's colours. Default none.
   TORCH_ARG(PreserveColours, preserve_colours) = PreserveColours::kNone;
 

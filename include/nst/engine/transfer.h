@@ -4,10 +4,12 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "nst/engine/loss_scaler.h"
+#include "nst/engine/objective.h"
 #include "nst/engine/options.h"
 #include "nst/engine/precision.h"
 #include "nst/engine/scales.h"
@@ -149,14 +151,9 @@ class StyleTransfer {
   torch::ScalarType layer_type() const { return layer_type_; }
 
  private:
-  struct Losses {
-    torch::Tensor total;
-    torch::Tensor content;
-    torch::Tensor style;
-  };
-  Losses losses(const torch::Tensor& image, const std::map<std::string, torch::Tensor>& features,
-                const std::map<std::string, torch::Tensor>& content_targets,
-                const std::map<std::string, torch::Tensor>& style_grams) const;
+  // The tiles a `height` × `width` image is computed in, or none: untiled, or no larger
+  // than one core.
+  std::optional<TilePlan> tile_plan(int64_t height, int64_t width) const;
   torch::Tensor starting_image(const torch::Tensor& content, const torch::Tensor& init) const;
 
   struct Scale;
@@ -175,8 +172,7 @@ class StyleTransfer {
 
   FeatureExtractor extractor_;  // shares the caller's weights; pools as options_.pooling() says
   StyleTransferOptions options_;
-  std::vector<double> style_layer_weights_;
-  std::vector<std::string> all_layers_;  // content layers then style layers, no duplicates
+  Objective objective_;
   torch::ScalarType layer_type_ = torch::kFloat32;
   int64_t device_baseline_bytes_ = 0;  // CUDA: device memory in use when this engine was made
 };

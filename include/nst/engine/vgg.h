@@ -1,5 +1,6 @@
 #pragma once
 
+#include <caffe2/serialize/read_adapter_interface.h>
 #include <torch/types.h>
 
 #include <map>
@@ -40,6 +41,11 @@ class FeatureExtractor {
   /// reads one, or a stream, and calls this.)
   static FeatureExtractor load_bytes(const std::vector<unsigned char>& bytes,
                                      const std::string& path, torch::Device device);
+
+  /// As `load_bytes`, reading the file through `reader` where LibTorch's loader asks for its
+  /// parts: the weights are copied once, into their tensors.
+  static FeatureExtractor load(std::shared_ptr<caffe2::serialize::ReadAdapterInterface> reader,
+                               const std::string& path, torch::Device device);
   /// The type `extract` returns feature maps in.
   enum class Output {
     kFloat32,    ///< float32, whatever the layers computed in
@@ -71,7 +77,8 @@ class FeatureExtractor {
   std::vector<double> pool_gains() const;
 
   /// The types `extract` can compute in on this extractor's device: float32 everywhere,
-  /// bfloat16 on the CPU, and half and bfloat16 on CUDA.
+  /// bfloat16 on the CPU, and half and bfloat16 on CUDA; float64 everywhere too, for checks
+  /// that need its precision (no option of a run chooses it).
   bool supports(torch::ScalarType precision) const;
 
   /// Index of the deepest of `layers` (the last layer `extract` would run).

@@ -16,8 +16,9 @@ namespace nst {
 std::vector<unsigned char> read_model_bytes(const std::string& path,
                                             const StopRequested& stop = {});
 
-/// Reads the model at `path` (`read_model_bytes`) and loads and checks it
-/// (`FeatureExtractor::load_bytes`), putting its weights on `device`.
+/// Loads and checks the model at `path` (`FeatureExtractor::load`), putting its weights on
+/// `device`: a regular file is read where the loader asks (the same checks and messages as
+/// `read_model_bytes`), a stream through `read_model_bytes`.
 FeatureExtractor load_model(const std::string& path, torch::Device device,
                             const StopRequested& stop = {});
 

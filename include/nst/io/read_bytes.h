@@ -23,4 +23,28 @@ std::vector<unsigned char> read_bytes(const std::string& path, int64_t max_bytes
                                       const std::string& what, ErrorCode code,
                                       const StopRequested& stop = {});
 
+/// A regular file opened for reading at any position, after the checks `read_bytes` makes
+/// (it exists and is not a folder, device, socket or stream, it can be opened, it is not
+/// empty), for readers that take only the parts they need. Throws `nst::Error(code)` with
+/// "cannot read WHAT 'PATH': why"; the file is closed with the object.
+class RegularFile {
+ public:
+  RegularFile(const std::string& path, const std::string& what, ErrorCode code);
+  ~RegularFile();
+  RegularFile(const RegularFile&) = delete;
+  RegularFile& operator=(const RegularFile&) = delete;
+
+  /// The size when opened.
+  int64_t size() const { return size_; }
+  /// Reads up to `count` bytes at `position` into `buffer`; fewer only where the file ends.
+  size_t read_at(int64_t position, void* buffer, size_t count) const;
+
+ private:
+  std::string path_;
+  std::string what_;
+  ErrorCode code_;
+  int fd_ = -1;
+  int64_t size_ = 0;
+};
+
 }  // namespace nst

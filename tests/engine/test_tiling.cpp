@@ -1,0 +1,260 @@
+// Tiled losses and gradients against the whole image's: exact in float64 with the halo and
+// alignment TilePlan::halo_for and stride_for give, and measurably wrong without them.
+#include <gtest/gtest.h>
+#include <torch/types.h>
+
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "nst/engine/losses.h"
+#include "nst/engine/objective.h"
+#include "nst/engine/tiling.h"
+#include "nst/engine/transfer.h"
+#include "test_tensors.h"
+
+namespace nst {
+namespace {
+
+using Strings = std::vector<std::string>;
+
+const FeatureExtractor& model() {
+  static const FeatureExtractor extractor = test::load_model_file(NST_TEST_MODEL);
+  return extractor;
+}
+
+torch::Tensor image_of(const test::Pixels& pixels, torch::ScalarType type) {
+  return test::to_tensor(pixels).to(type);
+}
+
+// Options with these layers, every term switched on.
+StyleTransferOptions options_with(const Strings& content, const Strings& style,
+                                  StyleLoss loss = StyleLoss::kGram) {
+  return StyleTransferOptions::preset("default")
+      .content_layers(content)
+      .style_layers(style)
+      .style_loss(loss)
+      .content_weight(3.0)
+      .style_weight(1e3)
+      .tv_weight(0.5);
+}
+
+double relative(const torch::Tensor& a, const torch::Tensor& b) {
+  return (a - b).norm().item<double>() / b.norm().item<double>();
+}
+
+struct Comparison {
+  double loss = 0;      // relative difference of the total losses
+  double gradient = 0;  // relative difference (2-norm) of the gradients
+  torch::Tensor whole_gradient;
+  torch::Tensor tiled_gradient;
+};
+
+// The whole image's loss and gradient against the tiled ones over `plan`, with targets from
+// `content` and `style` computed untiled, in `type`.
+Comparison compare(const FeatureExtractor& extractor, const StyleTransferOptions& options,
+                   const TilePlan& plan, torch::ScalarType type = torch::kFloat64,
+                   const Objective::LayerMaps* given_style_targets = nullptr) {
+  const Objective objective(options);
+  const auto content = image_of(test::gradient_pixels(plan.width(), plan.height()), type);
+  const auto style = image_of(test::stripes_pixels(40, 48), type);
+  const auto wide = FeatureExtractor::Output::kLayerType;
+  Objective::LayerMaps content_targets;
+  Objective::LayerMaps style_targets;
+  {
+    torch::NoGradGuard no_grad;
+    content_targets = extractor.extract(content, options.content_layers(), type, wide);
+    for (const auto& [name, map] : extractor.extract(style, options.style_layers(), type, wide)) {
+      style_targets.emplace(name, options.style_loss() == StyleLoss::kW2 ? gaussian_statistics(map)
+                                                                         : gram_matrix(map));
+    }
+  }
+  if (given_style_targets) style_targets = *given_style_targets;
+  // The image being painted: the content with a deterministic disturbance.
+  const auto image =
+      (content * 0.7 + image_of(test::stripes_pixels(plan.width(), plan.height()), type) * 0.3)
+          .detach()
+          .requires_grad_(true);
+  const auto features = extractor.extract(image, objective.layers(), type, wide);
+  const auto whole = objective.losses(image, features, content_targets, style_targets);
+  whole.total.backward();
+  const auto tiled =
+      objective.evaluate_tiled(extractor, type, image, plan, content_targets, style_targets);
+  return {std::abs(tiled.losses.total.item<double>() - whole.total.item<double>()) /
+              std::abs(whole.total.item<double>()),
+          relative(tiled.gradient.to(torch::kFloat64), image.grad().to(torch::kFloat64)),
+          image.grad().to(torch::kFloat64), tiled.gradient.to(torch::kFloat64)};
+}
+
+const Strings kShallowStyle{"relu1_1", "relu2_1", "relu3_1"};
+
+TEST(TilePlan, HalosCoverTheReceptiveFieldRoundedToTheStride) {
+  const std::vector<std::pair<std::string, int64_t>> expected{
+      {"relu1_1", 1},  {"relu2_1", 4},  {"relu3_1", 12}, {"relu4_1", 32},
+      {"relu4_2", 40}, {"relu5_1", 80}, {"relu5_2", 96}};
+  for (const auto& [layer, halo] : expected) {
+    EXPECT_EQ(TilePlan::halo_for({layer}), halo) << layer;
+    EXPECT_EQ(halo % TilePlan::stride_for({layer}), 0) << layer;
+  }
+  EXPECT_EQ(TilePlan::stride_for({"relu5_2"}), 16);
+  EXPECT_EQ(TilePlan::halo_for({"relu1_1", "relu5_1", "relu3_1"}), 80);
+}
+
+TEST(TilePlan, CoresCoverTheImageOnceAndCropsStayInside) {
+  const TilePlan plan(100, 70, 32, 16);
+  auto covered = torch::zeros({100, 70}, torch::kInt32);
+  for (const auto& tile : plan.tiles()) {
+    covered.narrow(0, tile.core.top, tile.core.height())
+        .narrow(1, tile.core.left, tile.core.width())
+        .add_(1);
+    EXPECT_GE(tile.crop.top, 0);
+    EXPECT_GE(tile.crop.left, 0);
+    EXPECT_LE(tile.crop.bottom, 100);
+    EXPECT_LE(tile.crop.right, 70);
+    EXPECT_EQ(tile.crop.top, std::max<int64_t>(0, tile.core.top - 16));
+    EXPECT_EQ(tile.crop.right, std::min<int64_t>(70, tile.core.right + 16));
+  }
+  EXPECT_EQ(plan.tiles().size(), 4u * 3u);
+  EXPECT_TRUE(covered.eq(1).all().item<bool>());
+  EXPECT_TRUE(plan.exact({"relu3_1"}));
+  EXPECT_FALSE(plan.exact({"relu4_1"}));                       // halo 16 < 32
+  EXPECT_FALSE(TilePlan(100, 70, 20, 32).exact({"relu4_1"}));  // 20 is not a multiple of 8
+}
+
+TEST(TiledLoss, GramContentAndTotalVariationAreExactInFloat64) {
+  const auto c =
+      compare(model(), options_with({"relu2_2"}, kShallowStyle), TilePlan(52, 44, 16, 12));
+  EXPECT_LT(c.loss, 1e-12);
+  EXPECT_LT(c.gradient, 1e-10);
+}
+
+TEST(TiledLoss, WassersteinStyleIsExactInFloat64) {
+  const TilePlan plan(52, 44, 16, 12);
+  const auto c = compare(model(), options_with({"relu3_1"}, kShallowStyle, StyleLoss::kW2), plan);
+  EXPECT_LT(c.loss, 1e-12);
+  EXPECT_LT(c.gradient, 1e-10);
+}
+
+TEST(TiledLoss, AveragePoolingIsExactInFloat64) {
+  const TilePlan plan(52, 44, 16, 12);
+  const auto c = compare(model().with_pooling(Pooling::kAverage),
+                         options_with({"relu2_2"}, kShallowStyle), plan);
+  EXPECT_LT(c.loss, 1e-12);
+  EXPECT_LT(c.gradient, 1e-10);
+}
+
+TEST(TiledLoss, BlendedTargetsAreExactInFloat64) {
+  // Two styles' W2 targets blended, as a batch with --style a.png:0.3,b.png:0.7 gets them.
+  const auto options = options_with({"relu2_2"}, kShallowStyle, StyleLoss::kW2);
+  const StyleTransfer transfer(model(),
+                               StyleTransferOptions(options).precision(Precision::kFloat32));
+  const auto a = transfer.style_targets(test::to_tensor(test::stripes_pixels(40, 48)));
+  const auto b = transfer.style_targets(test::to_tensor(test::gradient_pixels(36, 30)));
+  auto blended = transfer.blend_targets({a, b}, {0.3, 0.7}).scales.back();
+  for (auto& [name, target] : blended) target = target.to(torch::kFloat64);
+  const auto c = compare(model(), options, TilePlan(52, 44, 16, 12), torch::kFloat64, &blended);
+  EXPECT_LT(c.loss, 1e-12);
+  EXPECT_LT(c.gradient, 1e-10);
+}
+
+// The deepest layer a preset reads: a tall, narrow image, so that the halo of 96 px matters.
+TEST(TiledLoss, FifthBlockIsExactInFloat64WithItsHaloAndFailsWithoutIt) {
+  const auto options = options_with({"relu5_2"}, {"relu1_1", "relu3_1", "relu5_1"});
+  ASSERT_EQ(TilePlan::halo_for(Objective(options).layers()), 96);
+  const auto exact = compare(model(), options, TilePlan(320, 16, 64, 96));
+  EXPECT_LT(exact.loss, 1e-12);
+  EXPECT_LT(exact.gradient, 1e-10);
+  // Negative controls: a halo short of the receptive field, and a core that is not a multiple
+  // of the stride. Halo 80 misses only the outermost 6 px of relu5_2's field, which these
+  // random weights hardly use (the error is about 4e-12, ten thousand times the exact plan's);
+  // halo 64 and a core of 56 px are wrong in the fourth and third digit.
+  const std::vector<std::tuple<int64_t, int64_t, double>> controls{
+      {64, 80, 1e3 * exact.gradient}, {64, 64, 1e-5}, {56, 96, 1e-4}};
+  for (const auto& [core, halo, at_least] : controls) {
+    const auto wrong = compare(model(), options, TilePlan(320, 16, core, halo));
+    EXPECT_GT(wrong.gradient, at_least) << "core " << core << ", halo " << halo;
+  }
+}
+
+TEST(TiledLoss, Float32GradientIsAsCloseToFloat64AsTheWholeImages) {
+  const auto options = options_with({"relu4_2"}, {"relu1_1", "relu2_1", "relu3_1", "relu4_1"});
+  const TilePlan plan(96, 80, 32, 40);
+  const auto truth = compare(model(), options, plan, torch::kFloat64).whole_gradient;
+  const auto fp32 = compare(model(), options, plan, torch::kFloat32);
+  const double whole_error = relative(fp32.whole_gradient, truth);
+  const double tiled_error = relative(fp32.tiled_gradient, truth);
+  EXPECT_LT(fp32.loss, 1e-6);
+  EXPECT_LT(whole_error, 1e-3);
+  EXPECT_LT(tiled_error, 2 * whole_error) << "whole image's error " << whole_error;
+}
+
+TEST(TiledTargets, ContentAndStyleTargetsEqualTheWholeImages) {
+  const auto content = image_of(test::stripes_pixels(60, 44), torch::kFloat64);
+  const TilePlan plan(44, 60, 16, 12);
+  const auto wide = FeatureExtractor::Output::kLayerType;
+  const Strings layers{"relu1_2", "relu3_1"};
+  const auto whole = model().extract(content, layers, torch::kFloat64, wide);
+  const auto tiled = Objective::tiled_features(model(), torch::kFloat64, content, plan, layers);
+  for (const auto& name : layers) {
+    ASSERT_EQ(tiled.at(name).sizes(), whole.at(name).sizes()) << name;
+    EXPECT_LT(relative(tiled.at(name), whole.at(name)), 1e-13) << name;
+  }
+  for (const auto loss : {StyleLoss::kGram, StyleLoss::kW2}) {
+    const Objective objective(options_with({"relu2_2"}, kShallowStyle, loss));
+    const auto targets = objective.tiled_style_targets(model(), torch::kFloat64, content, plan);
+    for (const auto& [name, map] : model().extract(content, kShallowStyle, torch::kFloat64, wide)) {
+      if (loss == StyleLoss::kGram) {
+        EXPECT_LT(relative(targets.at(name), gram_matrix(map)), 1e-12) << name;
+        continue;
+      }
+      // W2's targets: the mean, and the covariance's root, compared squared (the root of an
+      // eigenvalue near zero turns rounding into differences of 1e-8).
+      const auto expected = gaussian_statistics(map);
+      const int64_t channels = map.size(1);
+      const auto root = targets.at(name).narrow(0, 1, channels);
+      const auto expected_root = expected.narrow(0, 1, channels);
+      EXPECT_LT(relative(targets.at(name)[0], expected[0]), 1e-12) << name;
+      EXPECT_LT(relative(root.mm(root), expected_root.mm(expected_root)), 1e-12) << name;
+    }
+  }
+}
+
+// The run's loop on tiles. Twenty steps of Adam carry rounding differences far: a pixel whose
+// gradient is near zero steps a whole learning rate one way or the other on its sign. So the
+// tiled run is held to what a whole-image run differs by when its content is nudged by 1e-4 of
+// a level (rounding's scale), and its losses to the whole run's.
+TEST(TiledTransfer, TwentyTiledStepsPaintTheUntiledImageWithinRounding) {
+  const auto options = StyleTransferOptions::preset("default")
+                           .iterations(20)
+                           .min_scale(0)
+                           .precision(Precision::kFloat32)
+                           .content_layers({"relu4_2"})
+                           .style_layers({"relu1_1", "relu2_1", "relu3_1", "relu4_1"});
+  const auto content = test::to_tensor(test::gradient_pixels(96, 80));
+  const auto nudged = content + 1e-4 * test::to_tensor(test::stripes_pixels(96, 80)) / 255;
+  const auto style = test::to_tensor(test::stripes_pixels(64, 64));
+  const StyleTransfer whole(model(), options);
+  const StyleTransfer tiled(model(), StyleTransferOptions(options).tile(32));
+  const auto targets = whole.style_targets(style);
+  const auto expected = whole.run(content, targets);
+  const auto rounding = (whole.run(nudged, targets).image - expected.image).abs().mean();
+  const auto result = tiled.run(content, tiled.style_targets(style));
+  ASSERT_EQ(result.image.sizes(), expected.image.sizes());
+  const auto difference = (result.image - expected.image).abs().mean();
+  EXPECT_LT(difference.item<double>(), 2 * rounding.item<double>() + 0.01);
+  EXPECT_NEAR(result.loss, expected.loss, 1e-3 * expected.loss);
+  EXPECT_GT((expected.image - content).abs().mean().item<double>(), 1.0) << "nothing was painted";
+}
+
+TEST(TiledTransfer, TilesShrinkTheMemoryEstimateToOneCropsActivations) {
+  const auto options = StyleTransferOptions::preset("default").precision(Precision::kFloat32);
+  const StyleTransfer whole(model(), options);
+  const StyleTransfer tiled(model(), StyleTransferOptions(options).tile(512));
+  EXPECT_GT(whole.estimate_memory_bytes(3072, 4096), 25e9);
+  EXPECT_LT(tiled.estimate_memory_bytes(3072, 4096), 6e9);
+  // An image no larger than one core is computed whole, and estimated so.
+  EXPECT_EQ(tiled.estimate_memory_bytes(480, 512), whole.estimate_memory_bytes(480, 512));
+}
+
+}  // namespace
+}  // namespace nst
