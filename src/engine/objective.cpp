@@ -216,6 +216,37 @@ Objective::Evaluation Objective::evaluate_tiled(const FeatureExtractor& extracto
   return {{total, content, style}, gradient};
 }
 
+Objective::Losses Objective::tiled_losses(const FeatureExtractor& extractor, torch::ScalarType type,
+                                          const torch::Tensor& image, const TilePlan& plan,
+                                          const LayerMaps& content_targets,
+                                          const LayerMaps& style_targets,
+                                          const StopRequested& stop) const {
+  torch::NoGradGuard no_grad;
+  const auto pixels = image.detach();
+  const auto wide = torch::TensorOptions().dtype(torch::kFloat64).device(pixels.device());
+  const auto sums = style_sums(extractor, type, pixels, plan, stop);
+  torch::Tensor style = torch::zeros({}, wide);
+  const auto& style_layers = options_.style_layers();
+  for (size_t i = 0; i < style_layers.size(); ++i) {
+    const auto& s = sums.at(style_layers[i]);
+    style =
+        style + style_layer_weights_[i] * style_loss_from_sums(s.products, s.totals, s.cells,
+                                                               style_targets.at(style_layers[i]));
+  }
+  const auto& content_layers = options_.content_layers();
+  const auto maps = tiled_features(extractor, type, pixels, plan, content_layers, stop);
+  torch::Tensor content = torch::zeros({}, wide);
+  for (const auto& name : content_layers) {
+    content = content + content_loss(maps.at(name), content_targets.at(name)).to(torch::kFloat64);
+  }
+  content = content / static_cast<double>(content_layers.size());
+  auto total = options_.content_weight() * content + options_.style_weight() * style;
+  if (options_.tv_weight() > 0) {
+    total = total + options_.tv_weight() * total_variation_loss(pixels).to(torch::kFloat64);
+  }
+  return {total, content, style};
+}
+
 Objective::LayerMaps Objective::tiled_features(const FeatureExtractor& extractor,
                                                torch::ScalarType type, const torch::Tensor& image,
                                                const TilePlan& plan,

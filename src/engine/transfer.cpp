@@ -227,10 +227,8 @@ void StyleTransfer::end_scale(Scale& scale) const {
   scale.result = scale.average.value();
   const auto loss =
       scale.tiles
-          ? objective_
-                .evaluate_tiled(extractor_, layer_type_, scale.result, *scale.tiles,
-                                scale.content_targets, *scale.style_targets)
-                .losses
+          ? objective_.tiled_losses(extractor_, layer_type_, scale.result, *scale.tiles,
+                                    scale.content_targets, *scale.style_targets)
           : objective_.losses(scale.result,
                               extractor_.extract(scale.result, objective_.layers(), layer_type_),
                               scale.content_targets, *scale.style_targets);

@@ -60,6 +60,14 @@ class Objective {
                             const LayerMaps& content_targets, const LayerMaps& style_targets,
                             const StopRequested& stop = {}) const;
 
+  /// The losses of `evaluate_tiled` alone (float64 scalars), without the gradient's pass: the
+  /// style sums, and the content layers' maps one tile at a time (those only as deep as the
+  /// content layers).
+  Losses tiled_losses(const FeatureExtractor& extractor, torch::ScalarType type,
+                      const torch::Tensor& image, const TilePlan& plan,
+                      const LayerMaps& content_targets, const LayerMaps& style_targets,
+                      const StopRequested& stop = {}) const;
+
   /// The whole image's feature maps at `layers`, one tile at a time (float32, or `type` if
   /// wider), without gradients.
   static LayerMaps tiled_features(const FeatureExtractor& extractor, torch::ScalarType type,
