@@ -55,7 +55,7 @@ int64_t sample_interval(int64_t every, int64_t iterations) {
 
 BatchRunner::BatchRunner(const FeatureExtractor& extractor, StyleTransferOptions options,
                          BatchOptions batch, const StopRequested& stop)
-    : engine_(extractor, std::move(options)), batch_(std::move(batch)) {
+    : engine_(extractor, std::move(options), batch.memory_limit_bytes), batch_(std::move(batch)) {
   if (engine_.options().init() == Init::kImage) {
     if (batch_.init_image.empty()) {
       throw Error(ErrorCode::kInvalidOptions, "starting from an image needs the image's path");
@@ -240,6 +240,9 @@ void BatchRunner::run_job(JobResult& result, BatchListener& listener) {
     }
     result.content = last_content_info_;
     const Image& content = last_content_;
+    result.memory_plan = engine_.memory_plan(content.rgb.size(2), content.rgb.size(3));
+    result.memory_budget = engine_.memory_budget();
+    listener.job_planned(job, *result.memory_plan, result.memory_budget);
     const StyleTargets targets = targets_for(job, result);
     const StyleTargets matched = options.preserve_colours() == PreserveColours::kHistogram
                                      ? matched_targets(job, content.rgb)

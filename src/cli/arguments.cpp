@@ -1,5 +1,6 @@
 #include "nst/cli/arguments.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <limits>
 #include <memory>
@@ -10,6 +11,7 @@
 #include "nst/cli/progress.h"
 #include "nst/engine/device.h"
 #include "nst/engine/error.h"
+#include "nst/engine/memory_plan.h"
 #include "nst/engine/vgg.h"
 #include "nst/io/image_io.h"
 
@@ -150,6 +152,34 @@ void add_setting(CLI::App& app, Declared& declare, CliOptions& o, size_t index) 
                    ->check(CLI::IsMember(setting.choices));
       declare(option, ValueKind::kChoice, setting.choices);
       return;
+    case SettingType::kSideOrChoice: {
+      // A word, kept as it is, or a number, kept as one: the setting tells them apart.
+      const auto keep_either = [keep](const std::string& text) {
+        int64_t number = 0;
+        if (CLI::detail::lexical_cast(text, number)) {
+          keep(number);
+        } else {
+          keep(text);
+        }
+      };
+      const std::vector<std::string> words = setting.choices;
+      const Bounds bounds = setting.bounds;
+      option = app.add_option_function<std::string>(setting.flag, keep_either, help)
+                   ->check(CLI::Validator(
+                       [words, bounds](std::string& text) -> std::string {
+                         if (std::find(words.begin(), words.end(), text) != words.end()) return "";
+                         int64_t number = 0;
+                         if (CLI::detail::lexical_cast(text, number) &&
+                             bounds.contains(static_cast<double>(number))) {
+                           return "";
+                         }
+                         return "'" + text + "' is not " + join(words, ", ") + " or a whole " +
+                                bounds.describe().substr(2);
+                       },
+                       join(words, "|") + "|" + bounds.symbols()));
+      declare(option, ValueKind::kChoice, setting.choices);
+      return;
+    }
     case SettingType::kText:
       option = app.add_option_function<std::string>(setting.flag, keep, help);
       // --init: a word, or an image file for any other text
@@ -276,6 +306,21 @@ std::vector<OptionInfo> add_arguments(CLI::App& app, CliOptions& o) {
               ->check(CLI::NonNegativeNumber)
               ->capture_default_str(),
           ValueKind::kNumber);
+  declare(app.add_option("--memory-limit", o.memory_limit,
+                         "Memory a job may take, e.g. 6G or 6Gi (G: 1e9 bytes, Gi: 2^30): "
+                         "--tile auto tiles what would not fit, and a job that cannot fit is "
+                         "refused before it starts (default: what the machine has available)")
+              ->check(CLI::Validator(
+                  [](std::string& text) -> std::string {
+                    try {
+                      parse_memory_size(text);
+                      return "";
+                    } catch (const Error& error) {
+                      return error.what();
+                    }
+                  },
+                  "SIZE")),
+          ValueKind::kText);
   declare(app.add_option("--shard", o.shard, "Run only jobs whose position mod N is I (I from 0)")
               ->check(check_shard),
           ValueKind::kText);
@@ -359,6 +404,7 @@ BatchOptions batch_options(const CliOptions& o) {
   batch.save_every = o.save_every;
   batch.stdout_format = o.output_format;
   batch.max_input_pixels = o.max_input_pixels;
+  if (!o.memory_limit.empty()) batch.memory_limit_bytes = parse_memory_size(o.memory_limit);
   batch.hash_inputs = !o.report.empty();
   if (const auto* init = o.given("init")) {
     const auto& text = std::get<std::string>(*init);

@@ -107,6 +107,15 @@ class PlainDisplay : public ProgressDisplay {
     }
   }
 
+  void job_planned(const Job&, const MemoryPlan& plan, const MemoryBudget& budget) override {
+    // Whole images fit as they always did; tiles are worth a line.
+    if (plan.tiled()) {
+      spdlog::info("{}{}", prefix(), describe_plan(plan, budget));
+    } else {
+      spdlog::debug("{}{}", prefix(), describe_plan(plan, budget));
+    }
+  }
+
   void iteration(const Job&, const ProgressEvent& e) override {
     clock_.iteration(e);
     if (e.iteration % print_every_ != 0 && e.iteration != e.iterations) return;

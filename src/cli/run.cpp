@@ -22,6 +22,9 @@
 #include "nst/engine/blas_kernels.h"
 #include "nst/engine/device.h"
 #include "nst/engine/error.h"
+#include "nst/engine/image_size.h"
+#include "nst/engine/memory_plan.h"
+#include "nst/engine/precision.h"
 #include "nst/engine/system_limits.h"
 #include "nst/engine/vgg.h"
 #include "nst/io/atomic_file.h"
@@ -61,8 +64,35 @@ bool output_exists(const Job& job) {
   return fs::exists(job.output, ec);
 }
 
+// What --dry-run says about a job's memory: its size at --size (from the header alone), whole
+// or in tiles, and the estimated peak, planned as the run would plan it.
+std::string memory_note(const Job& job, const StyleTransferOptions& options,
+                        const MemoryModel& model, const MemoryBudget& budget) {
+  if (is_stream(job.content)) return "";
+  std::optional<ImageSize> stored;
+  try {
+    stored = read_image_size(job.content);
+  } catch (const std::exception&) {
+    return "";  // the run says what is wrong with it
+  }
+  if (!stored) return "";
+  const ImageSize size = fit_long_side(stored->width, stored->height, options.size());
+  return "\n  " + describe_plan(model.plan(size.height, size.width, budget), budget);
+}
+
 void print_plan(const std::vector<Job>& jobs, const StyleTransferOptions& options,
-                const BatchOptions& batch) {
+                const BatchOptions& batch, const std::string& device_name) {
+  const torch::Device device = parse_device(device_name);
+  torch::ScalarType type = torch::kFloat32;
+  try {
+    type = compute_type(options.precision(), device);
+  } catch (const std::exception&) {
+    // The run refuses a precision the device lacks; the plan assumes float32.
+  }
+  StyleTransferOptions planned = options;
+  if (type == torch::kHalf && planned.tile() == kTileAuto) planned.tile(kTileOff);
+  const MemoryModel model(planned, type, device.is_cuda());
+  const MemoryBudget budget = memory_budget(device, batch.memory_limit_bytes);
   size_t skip = 0, existing = 0;
   for (const auto& job : jobs) {
     const char* note = "";
@@ -72,8 +102,9 @@ void print_plan(const std::vector<Job>& jobs, const StyleTransferOptions& option
                                  : "  (exists: refused without --overwrite or --skip-existing)";
       ++(batch.skip_existing ? skip : existing);
     }
-    std::printf("job %zu: '%s' x '%s' -> '%s'%s\n", job.index, job.content.c_str(),
-                job.style.c_str(), job.output.c_str(), note);
+    std::printf("job %zu: '%s' x '%s' -> '%s'%s%s\n", job.index, job.content.c_str(),
+                job.style.c_str(), job.output.c_str(), note,
+                memory_note(job, planned, model, budget).c_str());
   }
   const auto style_size = options.effective_style_size();
   std::printf(
@@ -291,7 +322,7 @@ int run_batch(const CliOptions& cli, const StyleTransferOptions& options, StopDe
   results.assign(jobs.size(), JobResult());
   for (size_t i = 0; i < jobs.size(); ++i) results[i].job = jobs[i];
   if (cli.dry_run) {
-    print_plan(jobs, options, batch);
+    print_plan(jobs, options, batch, cli.device);
     return kExitSuccess;
   }
   refuse_existing_outputs(jobs, batch);

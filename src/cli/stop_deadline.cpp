@@ -62,6 +62,10 @@ void StopDeadline::job_started(const Job& job, size_t position, size_t total) {
   if (display_) display_->job_started(job, position, total);
 }
 
+void StopDeadline::job_planned(const Job& job, const MemoryPlan& plan, const MemoryBudget& budget) {
+  if (display_) display_->job_planned(job, plan, budget);
+}
+
 void StopDeadline::optimisation_started(const Job& job) {
   {
     const std::lock_guard<std::mutex> lock(mutex_);

@@ -86,19 +86,19 @@ class Adam final : public PixelOptimizer {
 // between evaluations (L-BFGS's curvature pairs would no longer hold).
 class Lbfgs final : public PixelOptimizer {
  public:
-  explicit Lbfgs(const StyleTransferOptions& options) : options_(options) {}
+  Lbfgs(const StyleTransferOptions& options, int64_t history)
+      : options_(options), history_(history) {}
 
   void begin_scale(const torch::Tensor& image, int64_t /*previous_pixels*/,
                    int64_t /*steps*/) override {
     // Curvature pairs of another size mean nothing at this one: the history starts again.
     lbfgs_ = std::make_unique<torch::optim::LBFGS>(
-        std::vector<torch::Tensor>{image},
-        torch::optim::LBFGSOptions(options_.learning_rate())
-            .max_iter(1)
-            .max_eval(1)
-            .tolerance_grad(-1)
-            .tolerance_change(-1)
-            .history_size(options_.tile() > 0 ? kTiledLbfgsHistory : kLbfgsHistory));
+        std::vector<torch::Tensor>{image}, torch::optim::LBFGSOptions(options_.learning_rate())
+                                               .max_iter(1)
+                                               .max_eval(1)
+                                               .tolerance_grad(-1)
+                                               .tolerance_change(-1)
+                                               .history_size(history_));
   }
 
   void step(torch::Tensor& image, const GradientClosure& measure) override {
@@ -113,13 +113,17 @@ class Lbfgs final : public PixelOptimizer {
 
  private:
   const StyleTransferOptions options_;
+  const int64_t history_;
   std::unique_ptr<torch::optim::LBFGS> lbfgs_;
 };
 
 }  // namespace
 
-std::unique_ptr<PixelOptimizer> make_optimizer(const StyleTransferOptions& options) {
-  if (options.optimizer() == Optimizer::kLbfgs) return std::make_unique<Lbfgs>(options);
+std::unique_ptr<PixelOptimizer> make_optimizer(const StyleTransferOptions& options,
+                                               int64_t lbfgs_history) {
+  if (options.optimizer() == Optimizer::kLbfgs) {
+    return std::make_unique<Lbfgs>(options, lbfgs_history);
+  }
   return std::make_unique<Adam>(options);
 }
 

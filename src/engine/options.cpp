@@ -6,6 +6,7 @@
 
 #include "nst/engine/error.h"
 #include "nst/engine/settings.h"
+#include "nst/engine/tiling.h"
 #include "nst/engine/vgg.h"
 
 namespace nst {
@@ -44,6 +45,24 @@ void check_bounds(const StyleTransferOptions& options, bool derived) {
       for (double item : *v) check(item);
     }
   }
+}
+
+// A core smaller than the halo reads more than nine times its pixels at every step.
+void check_tile(const StyleTransferOptions& options) {
+  if (options.tile() <= 0) return;
+  std::vector<std::string> layers = options.content_layers();
+  layers.insert(layers.end(), options.style_layers().begin(), options.style_layers().end());
+  const int64_t halo = TilePlan::halo_for(layers);
+  const int64_t smallest = TilePlan::smallest_core(layers);
+  const int64_t tile = options.tile();
+  if (tile >= smallest) return;
+  invalid("--tile " + std::to_string(tile) + " is smaller than the " + std::to_string(halo) +
+          " px halo " +
+          FeatureExtractor::layer_names()[static_cast<size_t>(
+              FeatureExtractor::deepest_layer(layers))] +
+          " needs on each side: each tile would read " +
+          std::to_string((tile + 2 * halo) * (tile + 2 * halo) / (tile * tile)) +
+          " times its pixels; use --tile " + std::to_string(smallest) + " or more, or --tile auto");
 }
 
 }  // namespace
@@ -171,6 +190,7 @@ void StyleTransferOptions::validate() const {
     invalid("the style scale makes the style image smaller than 16 pixels");
   }
   check_bounds(*this, /*derived=*/true);
+  check_tile(*this);
 }
 
 std::vector<int64_t> StyleTransferOptions::scale_sides() const {

@@ -219,14 +219,30 @@ std::vector<Setting> make_settings() {
        [](O& o, const V& v) { o.tv_weight(real(v)); }},
       {"tile",
        "--tile",
-       "Compute each step in tiles of N x N pixels (rounded up to a multiple of 16), each read "
-       "with a margin that makes the result the whole image's: memory for one tile's network "
-       "instead of the whole image's, for prints; 0: the whole image at once",
-       SettingType::kInteger,
-       zero_or(kSide),
-       {},
-       [](const O& o) -> V { return o.tile(); },
-       [](O& o, const V& v) { o.tile(integer(v)); }},
+       "Compute each step in tiles of N x N pixels (rounded up to a multiple of 16, at least the "
+       "deepest layer's halo: 96 for relu5_x), each read with a margin that makes the result "
+       "the whole image's: memory for one tile's network instead of the whole image's, for "
+       "prints. auto: the whole image when it fits the memory budget (--memory-limit), else "
+       "the tiles that fit with the least work; off: always the whole image",
+       SettingType::kSideOrChoice,
+       kSide,
+       {"auto", "off"},
+       [](const O& o) -> V {
+         if (o.tile() == kTileAuto) return std::string("auto");
+         if (o.tile() == kTileOff) return std::string("off");
+         return o.tile();
+       },
+       [](O& o, const V& v) {
+         if (const auto* word = std::get_if<std::string>(&v)) {
+           if (*word != "auto" && *word != "off") {
+             throw Error(ErrorCode::kInvalidOptions,
+                         "unknown tile '" + *word + "'; use auto, off or a number of pixels");
+           }
+           o.tile(*word == "auto" ? kTileAuto : kTileOff);
+         } else {
+           o.tile(integer(v));
+         }
+       }},
       {"style_loss",
        "--style-loss",
        "gram (Gram matrices) or w2 (2-Wasserstein distance between the features' Gaussians: "

@@ -23,6 +23,11 @@ int64_t TilePlan::halo_for(const std::vector<std::string>& layers) {
   return (radius + deepest_stride - 1) / deepest_stride * deepest_stride;
 }
 
+int64_t TilePlan::smallest_core(const std::vector<std::string>& layers) {
+  const int64_t stride = stride_for(layers);
+  return std::max(stride, (halo_for(layers) + stride - 1) / stride * stride);
+}
+
 TilePlan::TilePlan(int64_t height, int64_t width, int64_t core, int64_t halo)
     : height_(height), width_(width), core_(std::max<int64_t>(1, core)), halo_(halo) {
   for (int64_t top = 0; top < height_; top += core_) {

@@ -33,10 +33,13 @@ double ProgressEvent::value(size_t index) const {
   return values_.at(index);
 }
 
-StyleTransfer::StyleTransfer(const FeatureExtractor& extractor, StyleTransferOptions options)
+StyleTransfer::StyleTransfer(const FeatureExtractor& extractor, StyleTransferOptions options,
+                             int64_t memory_limit_bytes)
     : extractor_(extractor.with_pooling(options.pooling())),
       options_(std::move(options)),
-      objective_(options_) {
+      objective_(options_),
+      memory_limit_bytes_(memory_limit_bytes),
+      memory_model_(options_, torch::kFloat32, extractor_.device().is_cuda()) {
   options_.validate();
   configure_arithmetic(extractor_.device(), options_.deterministic());
   layer_type_ = compute_type(options_.precision(), extractor_.device());
@@ -46,20 +49,17 @@ StyleTransfer::StyleTransfer(const FeatureExtractor& extractor, StyleTransferOpt
                     " is not available on " + extractor_.device().str() +
                     "; fp16 needs CUDA, bf16 works everywhere");
   }
-  if (options_.tile() > 0 && layer_type_ == torch::kHalf) {
+  if (layer_type_ == torch::kHalf) {
     // Half precision needs its loss scaled into range, which the tiles' seeds do not do.
-    throw Error(ErrorCode::kInvalidOptions,
-                "--tile works with fp32 and bf16 layers, not fp16; use --precision bf16");
+    if (options_.tile() > 0) {
+      throw Error(ErrorCode::kInvalidOptions,
+                  "--tile works with fp32 and bf16 layers, not fp16; use --precision bf16");
+    }
+    options_.tile(kTileOff);
   }
+  memory_model_ = MemoryModel(options_, layer_type_, extractor_.device().is_cuda());
   device_baseline_bytes_ = std::max<int64_t>(0, device_memory_in_use_bytes());
-}
-
-std::optional<TilePlan> StyleTransfer::tile_plan(int64_t height, int64_t width) const {
-  if (options_.tile() <= 0) return std::nullopt;
-  const int64_t stride = TilePlan::stride_for(objective_.layers());
-  const int64_t core = (options_.tile() + stride - 1) / stride * stride;
-  if (height <= core && width <= core) return std::nullopt;
-  return TilePlan(height, width, core, TilePlan::halo_for(objective_.layers()));
+  budget_ = nst::memory_budget(extractor_.device(), memory_limit_bytes_);
 }
 
 torch::Tensor StyleTransfer::starting_image(const torch::Tensor& content,
@@ -169,6 +169,10 @@ StyleTransfer::Scale StyleTransfer::begin_scale(size_t index, const torch::Tenso
   scale.first_bad = torch::full({}, -1, on_device.dtype(torch::kInt64));
   scale.bad_loss = torch::zeros({}, on_device.dtype(torch::kFloat32));
   scale.outcome = {width, height, 0, std::numeric_limits<double>::infinity(), 0, 0};
+  if (scale.tiles) {
+    scale.outcome.tile_core = scale.tiles->core();
+    scale.outcome.tiles = static_cast<int64_t>(scale.tiles->tiles().size());
+  }
   return scale;
 }
 
@@ -246,7 +250,9 @@ TransferResult StyleTransfer::run(const torch::Tensor& content_rgb255, const Sty
   TORCH_CHECK(style.scales.size() == scales, "style targets were computed for other options (",
               style.scales.size(), " scales, expected ", scales, ")");
   const int64_t total = options_.total_iterations();
-  const auto optimizer = make_optimizer(options_);
+  const auto optimizer =
+      make_optimizer(options_, memory_plan(full.size(2), full.size(3)).tiled() ? kTiledLbfgsHistory
+                                                                               : kLbfgsHistory);
   // Half-precision layers need their gradients scaled into range (see LossScaler).
   LossScaler scaler(layer_type_ == torch::kHalf);
   const bool eager_checks = !extractor_.device().is_cuda();

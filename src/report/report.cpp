@@ -40,6 +40,23 @@ json input_json(const InputInfo& info, const std::string& fallback_path) {
   return input;
 }
 
+// The plan a job was started with: whole or tiled, its estimated peak and the budget.
+json memory_json(const MemoryPlan& plan, const MemoryBudget& budget) {
+  json memory = {{"estimated_peak_bytes", plan.peak_bytes},
+                 {"full_size_bytes", plan.whole_image_bytes},
+                 {"budget_bytes", budget.known() ? json(budget.bytes) : json(nullptr)},
+                 {"budget", budget.known() ? json(budget.describe()) : json(nullptr)}};
+  if (plan.tiled()) {
+    memory["tiles"] = {{"core", plan.core},
+                       {"halo", plan.halo},
+                       {"count", plan.tiles},
+                       {"pixels_read_per_pixel", plan.work}};
+  } else {
+    memory["tiles"] = nullptr;
+  }
+  return memory;
+}
+
 json job_json(const JobResult& r, uint64_t seed) {
   json scales = json::array();
   for (const auto& s : r.scales) {
@@ -48,7 +65,9 @@ json job_json(const JobResult& r, uint64_t seed) {
                       {"iterations", s.iterations},
                       {"loss", s.loss},
                       {"content_loss", s.content_loss},
-                      {"style_loss", s.style_loss}});
+                      {"style_loss", s.style_loss},
+                      {"tile", s.tiles > 0 ? json({{"core", s.tile_core}, {"tiles", s.tiles}})
+                                           : json(nullptr)}});
   }
   json losses = json::array();
   for (const auto& p : r.losses) {
@@ -72,6 +91,7 @@ json job_json(const JobResult& r, uint64_t seed) {
               {"peak_memory_bytes", r.peak_memory_bytes},
               {"peak_gpu_memory_bytes",
                r.peak_device_memory_bytes < 0 ? json(nullptr) : json(r.peak_device_memory_bytes)}};
+  if (r.memory_plan) job["memory"] = memory_json(*r.memory_plan, r.memory_budget);
   if (!r.reason.empty()) job["reason"] = r.reason;
   if (!r.job.blend.empty()) {
     json blend = json::array();

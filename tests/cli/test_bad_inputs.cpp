@@ -398,9 +398,36 @@ TEST_F(BadInputs, MaxInputPixelsIsAFlag) {
 }
 
 TEST_F(BadInputs, SizeBeyondMemoryFailsUpFrontWithTheEstimate) {
-  const auto result = paint(content_, style_, "--size 16000");
-  expect_refused(result, content_, "16000x12000): it needs about");
-  EXPECT_NE(result.output.find(" GB of memory"), std::string::npos) << result.output;
+  // Never tiled, the whole image's activations (hundreds of GB) are refused.
+  const auto whole = paint(content_, style_, "--size 16000 --tile off");
+  expect_refused(whole, content_, "16000x12000): it needs about");
+  EXPECT_NE(whole.output.find(" GB of memory"), std::string::npos) << whole.output;
+  EXPECT_NE(whole.output.find("or use --tile auto"), std::string::npos) << whole.output;
+}
+
+TEST_F(BadInputs, MemoryLimitsAreKeptOrRefusedWithTheirNumbers) {
+  // The full-size buffers of 4096x3072 (about 2 GB) fit no tiling under 1 GB.
+  const auto print = paint(content_, style_, "--size 4096 --memory-limit 1G");
+  expect_refused(print, content_, "4096x3072): its full-size buffers alone");
+  EXPECT_NE(print.output.find("--memory-limit allows 1.0 GB"), std::string::npos) << print.output;
+  // The process alone takes more than 100 MB.
+  expect_refused(paint(content_, style_, "--memory-limit 100Mi"), content_,
+                 "--memory-limit allows 0.1 GB");
+  // Bad values of the flags.
+  for (const char* flag : {"--memory-limit 6X", "--memory-limit 0", "--tile 8", "--tile many"}) {
+    const auto bad = paint(content_, style_, flag);
+    EXPECT_NE(bad.exit_code, 0) << flag << "\n" << bad.output;
+    EXPECT_NE(bad.output.find(std::string(flag).substr(0, std::string(flag).find(' '))),
+              std::string::npos)
+        << bad.output;
+    EXPECT_EQ(test::list_folder(out_), std::vector<std::string>{}) << flag;
+  }
+  // A tile smaller than the deepest layer's halo.
+  const auto small = paint(content_, style_, "--tile 64");
+  EXPECT_NE(small.exit_code, 0) << small.output;
+  EXPECT_NE(small.output.find("--tile 64 is smaller than the 96 px halo relu5_2 needs"),
+            std::string::npos)
+      << small.output;
 }
 
 }  // namespace

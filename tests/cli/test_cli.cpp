@@ -193,14 +193,39 @@ TEST_F(Cli, AveragePoolingChangesTheOutputAndIsReported) {
 }
 
 TEST_F(Cli, TilesAreAnOptionAndAreReported) {
+  // relu3_1 at the deepest: a 12 px halo on a stride of 4, so 64x48 makes 2x2 tiles of 32.
   const std::string report = (out_ / "tiled.json").string();
-  const auto tiled = nst(arguments(output_, "--tile 32 --report " + shell_quote(report)));
+  const auto tiled = nst(arguments(output_,
+                                   "--tile 32 --content-layers relu3_1 --style-layers "
+                                   "relu1_1,relu2_1,relu3_1 --report " +
+                                       shell_quote(report)));
   ASSERT_EQ(tiled.exit_code, 0) << tiled.output;
+  EXPECT_NE(tiled.output.find("64x48 in 4 tiles of 32 px (halo 12"), std::string::npos)
+      << tiled.output;
   EXPECT_EQ(cv::imread(output_).size(), cv::Size(64, 48));
-  EXPECT_NE(test::read_bytes(report).find("\"tile\": 32"), std::string::npos);
-  const auto small = nst(arguments((out_ / "x.png").string(), "--tile 8"));
-  EXPECT_NE(small.exit_code, 0);
-  EXPECT_NE(small.output.find("--tile"), std::string::npos) << small.output;
+  const std::string text = test::read_bytes(report);
+  EXPECT_NE(text.find("\"tile\": 32"), std::string::npos) << text;
+  EXPECT_NE(text.find("\"core\": 32"), std::string::npos) << text;
+  EXPECT_NE(text.find("\"estimated_peak_bytes\""), std::string::npos) << text;
+  // By default the whole image, which fits.
+  const std::string whole_report = (out_ / "whole.json").string();
+  ASSERT_EQ(nst(arguments((out_ / "whole.png").string(), "--report " + shell_quote(whole_report)))
+                .exit_code,
+            0);
+  const std::string whole = test::read_bytes(whole_report);
+  EXPECT_NE(whole.find("\"tile\": \"auto\""), std::string::npos) << whole;
+  EXPECT_NE(whole.find("\"tiles\": null"), std::string::npos) << whole;
+  // --dry-run plans a print without loading the model: tiled to fit the limit.
+  const auto plan_of = [&](const std::string& extra) {
+    return nst("--content " + shell_quote(content_) + " --style " + shell_quote(style_) + " -o " +
+               shell_quote((out_ / "print.png").string()) + " --dry-run " + extra);
+  };
+  const auto plan = plan_of("--size 4096 --memory-limit 6G");
+  ASSERT_EQ(plan.exit_code, 0) << plan.output;
+  EXPECT_NE(plan.output.find("4096x3072 in "), std::string::npos) << plan.output;
+  EXPECT_NE(plan.output.find("--memory-limit allows 6.0 GB"), std::string::npos) << plan.output;
+  const auto off = plan_of("--size 512 --tile off");
+  EXPECT_NE(off.output.find("512x384 whole, about"), std::string::npos) << off.output;
 }
 
 TEST_F(Cli, RunsWithLbfgsAndTheWassersteinLoss) {

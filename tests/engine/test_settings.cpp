@@ -30,6 +30,8 @@ SettingValue other_value(const Setting& setting) {
         if (choice != default_text(setting)) return choice;
       }
       return setting.choices.front();
+    case SettingType::kSideOrChoice:
+      return static_cast<int64_t>(setting.bounds.contains(256) ? 256 : setting.bounds.low);
     case SettingType::kText:
       return std::string("noise");
     case SettingType::kLayers:
@@ -105,7 +107,9 @@ TEST(Settings, WhatAFlagImpliesComesFirstAndAnExplicitValueWins) {
 
 TEST(Settings, ValidateHoldsEveryNumberToItsBounds) {
   for (const auto& setting : settings()) {
-    if (setting.type != SettingType::kInteger && setting.type != SettingType::kReal) continue;
+    const bool integer =
+        setting.type == SettingType::kInteger || setting.type == SettingType::kSideOrChoice;
+    if (!integer && setting.type != SettingType::kReal) continue;
     const Bounds& b = setting.bounds;
     // Just outside the low end (or at it, when open), and not a number at all.
     const double below = b.low_open ? b.low : b.low - 1;
@@ -113,9 +117,9 @@ TEST(Settings, ValidateHoldsEveryNumberToItsBounds) {
       if (b.or_zero && bad == 0) continue;
       // 0 first-scale steps means "as many as --iterations".
       if (std::string(setting.key) == "initial_iterations" && bad == 0) continue;
-      if (setting.type == SettingType::kInteger && std::isnan(bad)) continue;
+      if (integer && std::isnan(bad)) continue;
       StyleTransferOptions options;
-      if (setting.type == SettingType::kInteger) {
+      if (integer) {
         setting.set(options, static_cast<int64_t>(bad));
       } else {
         setting.set(options, bad);

@@ -7,7 +7,9 @@
 #include <tuple>
 #include <vector>
 
+#include "nst/engine/error.h"
 #include "nst/engine/losses.h"
+#include "nst/engine/memory_plan.h"
 #include "nst/engine/objective.h"
 #include "nst/engine/tiling.h"
 #include "nst/engine/transfer.h"
@@ -241,7 +243,7 @@ TEST(TiledTransfer, TwentyTiledStepsPaintTheUntiledImageWithinRounding) {
   const auto nudged = content + 1e-4 * test::to_tensor(test::stripes_pixels(96, 80)) / 255;
   const auto style = test::to_tensor(test::stripes_pixels(64, 64));
   const StyleTransfer whole(model(), options);
-  const StyleTransfer tiled(model(), StyleTransferOptions(options).tile(32));
+  const StyleTransfer tiled(model(), StyleTransferOptions(options).tile(48));
   const auto targets = whole.style_targets(style);
   const auto expected = whole.run(content, targets);
   const auto rounding = (whole.run(nudged, targets).image - expected.image).abs().mean();
@@ -254,13 +256,162 @@ TEST(TiledTransfer, TwentyTiledStepsPaintTheUntiledImageWithinRounding) {
 }
 
 TEST(TiledTransfer, TilesShrinkTheMemoryEstimateToOneCropsActivations) {
-  const auto options = StyleTransferOptions::preset("default").precision(Precision::kFloat32);
+  const auto options =
+      StyleTransferOptions::preset("default").precision(Precision::kFloat32).tile(kTileOff);
   const StyleTransfer whole(model(), options);
   const StyleTransfer tiled(model(), StyleTransferOptions(options).tile(512));
   EXPECT_GT(whole.estimate_memory_bytes(3072, 4096), 25e9);
   EXPECT_LT(tiled.estimate_memory_bytes(3072, 4096), 6e9);
   // An image no larger than one core is computed whole, and estimated so.
   EXPECT_EQ(tiled.estimate_memory_bytes(480, 512), whole.estimate_memory_bytes(480, 512));
+}
+
+// --- the memory model and --tile auto ----------------------------------------------------------
+
+MemoryBudget budget_of(double bytes) {
+  MemoryBudget budget;
+  budget.bytes = static_cast<int64_t>(bytes);
+  budget.source = MemoryBudget::Source::kLimit;
+  return budget;
+}
+
+MemoryModel fp32_model(StyleTransferOptions options = StyleTransferOptions()) {
+  return MemoryModel(options.precision(Precision::kFloat32), torch::kFloat32, false);
+}
+
+TEST(MemoryModel, TilesCountTheCropsTheyReadAndOneCropsActivations) {
+  const MemoryModel model = fp32_model();
+  EXPECT_EQ(model.halo(), 96);
+  EXPECT_EQ(model.stride(), 16);
+  const MemoryPlan whole = model.whole(768, 1024);
+  EXPECT_FALSE(whole.tiled());
+  EXPECT_EQ(whole.work, 1.0);
+  const MemoryPlan tiled = model.tiled(768, 1024, 500);  // rounded up to 512
+  EXPECT_EQ(tiled.core, 512);
+  EXPECT_EQ(tiled.halo, 96);
+  EXPECT_EQ(tiled.tiles, 4);
+  // Rows read 0..608 and 416..768, columns 0..608 and 416..1024.
+  EXPECT_NEAR(tiled.work, (608.0 + 352) * (608 + 608) / (768.0 * 1024), 1e-12);
+  EXPECT_LT(tiled.peak_bytes, whole.peak_bytes);
+  EXPECT_GT(tiled.whole_image_bytes, whole.whole_image_bytes);  // the full-size images
+  // A core that covers the image is the whole image.
+  EXPECT_FALSE(model.tiled(768, 1024, 1024).tiled());
+  EXPECT_EQ(model.tiled(768, 1024, 1024).peak_bytes, whole.peak_bytes);
+}
+
+TEST(MemoryModel, AutoIsWholeWhenItFitsElseTheLeastWorkThatFits) {
+  const MemoryModel model = fp32_model();
+  const MemoryPlan whole = model.whole(3072, 4096);
+  EXPECT_GT(whole.peak_bytes, 25e9);                             // more than these machines have
+  EXPECT_FALSE(model.plan(3072, 4096, MemoryBudget()).tiled());  // no budget known: as asked
+  EXPECT_FALSE(model.plan(3072, 4096, budget_of(whole.peak_bytes)).tiled());
+  const MemoryPlan six = model.plan(3072, 4096, budget_of(6e9));
+  ASSERT_TRUE(six.tiled());
+  EXPECT_LE(six.peak_bytes, 6e9);
+  EXPECT_EQ(six.core % 16, 0);
+  // No core that fits reads fewer pixels.
+  for (int64_t core = 128; core < 4096; core += 16) {
+    const MemoryPlan other = model.tiled(3072, 4096, core);
+    if (other.peak_bytes <= 6e9) {
+      EXPECT_GE(other.work, six.work - 1e-12) << core;
+    }
+  }
+  // A larger budget never reads more.
+  EXPECT_LE(model.plan(3072, 4096, budget_of(12e9)).work, six.work);
+  // Too small a budget for the smallest core: that core, over the budget (check_memory refuses).
+  const MemoryPlan tight = model.plan(3072, 4096, budget_of(2e9));
+  EXPECT_EQ(tight.core, MemoryModel::kSmallestAutoCore);
+  EXPECT_GT(tight.peak_bytes, 2e9);
+  // 8K fits 24 GB.
+  const MemoryPlan eight_k = model.plan(4320, 7680, budget_of(24e9));
+  EXPECT_TRUE(eight_k.tiled());
+  EXPECT_LE(eight_k.peak_bytes, 24e9);
+}
+
+TEST(MemoryModel, OffAndAnExplicitCoreIgnoreTheBudget) {
+  const MemoryModel off = fp32_model(StyleTransferOptions().tile(kTileOff));
+  EXPECT_FALSE(off.plan(3072, 4096, budget_of(1e9)).tiled());
+  const MemoryModel fixed = fp32_model(StyleTransferOptions().tile(200));
+  EXPECT_EQ(fixed.plan(3072, 4096, budget_of(100e9)).core, 208);
+  EXPECT_EQ(fixed.smallest_core(), 96);
+  // Shallower layers need a smaller halo, on a finer stride.
+  const MemoryModel shallow = fp32_model(
+      StyleTransferOptions().content_layers({"relu4_2"}).style_layers({"relu1_1", "relu4_1"}));
+  EXPECT_EQ(shallow.halo(), 40);
+  EXPECT_EQ(shallow.smallest_core(), 40);
+}
+
+TEST(MemoryModel, LbfgsHistoryIsShortWhenTiled) {
+  const auto lbfgs = StyleTransferOptions().optimizer(Optimizer::kLbfgs);
+  const MemoryModel model = fp32_model(lbfgs);
+  const MemoryModel adam = fp32_model();
+  const double image = 3.0 * 3072 * 4096 * 4;
+  EXPECT_NEAR(model.whole(3072, 4096).whole_image_bytes - adam.whole(3072, 4096).whole_image_bytes,
+              2 * 100 * image, 1e3);
+  EXPECT_NEAR(model.tiled(3072, 4096, 512).whole_image_bytes -
+                  adam.tiled(3072, 4096, 512).whole_image_bytes,
+              2 * 10 * image, 1e3);
+}
+
+TEST(MemoryModel, MemorySizesReadAsKubernetesWritesThem) {
+  EXPECT_EQ(parse_memory_size("6G"), 6000000000);
+  EXPECT_EQ(parse_memory_size("6GB"), 6000000000);
+  EXPECT_EQ(parse_memory_size("6Gi"), int64_t{6} << 30);
+  EXPECT_EQ(parse_memory_size("512Mi"), int64_t{512} << 20);
+  EXPECT_EQ(parse_memory_size("1.5G"), 1500000000);
+  EXPECT_EQ(parse_memory_size("2T"), 2000000000000);
+  EXPECT_EQ(parse_memory_size("800k"), 800000);
+  EXPECT_EQ(parse_memory_size("123456"), 123456);
+  for (const char* bad : {"", "G", "6X", "-1G", "6Gx", "0", "1e30G", "six"}) {
+    try {
+      parse_memory_size(bad);
+      ADD_FAILURE() << "accepted '" << bad << "'";
+    } catch (const Error& error) {
+      EXPECT_NE(std::string(error.what()).find("'" + std::string(bad) + "'"), std::string::npos)
+          << error.what();
+    }
+  }
+}
+
+TEST(MemoryCheck, NamesTheLimitsNumbersAndRefusesWhatNoTilingFits) {
+  const auto options = StyleTransferOptions::preset("default").precision(Precision::kFloat32);
+  // A tile below the halo reads more than nine times its pixels.
+  try {
+    const StyleTransfer engine(model(), StyleTransferOptions(options).tile(64));
+    ADD_FAILURE() << "--tile 64 was accepted";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.code(), ErrorCode::kInvalidOptions);
+    EXPECT_NE(std::string(error.what()).find("--tile 64 is smaller than the 96 px halo relu5_2"),
+              std::string::npos)
+        << error.what();
+  }
+  // The process alone is more than 0.2 GB: no tiling helps.
+  const StyleTransfer tiny(model(), options, 200'000'000);
+  EXPECT_EQ(tiny.memory_budget().bytes, 200'000'000);
+  try {
+    tiny.check_memory(48, 64, "small.png");
+    ADD_FAILURE() << "a 0.2 GB limit was not refused";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.code(), ErrorCode::kOutOfMemory);
+    const std::string message = error.what();
+    EXPECT_NE(message.find("'small.png'"), std::string::npos) << message;
+    EXPECT_NE(message.find("full-size buffers alone"), std::string::npos) << message;
+    EXPECT_NE(message.find("--memory-limit allows 0.2 GB"), std::string::npos) << message;
+  }
+  // At 6 GB a print is tiled to fit; at 0.9 GB a 2048x1536 picture's full-size buffers fit
+  // (about 0.75 GB) but even the smallest tiles' do not.
+  const StyleTransfer six(model(), options, 6'000'000'000);
+  EXPECT_TRUE(six.memory_plan(3072, 4096).tiled());
+  EXPECT_LE(six.estimate_memory_bytes(3072, 4096), 6'000'000'000);
+  const StyleTransfer small(model(), options, 900'000'000);
+  try {
+    small.check_memory(1536, 2048, "print.jpg");
+    ADD_FAILURE() << "a 2048x1536 picture fitted 0.9 GB";
+  } catch (const Error& error) {
+    const std::string message = error.what();
+    EXPECT_NE(message.find("even in tiles of 128 px"), std::string::npos) << message;
+    EXPECT_NE(message.find("--memory-limit allows 0.9 GB"), std::string::npos) << message;
+  }
 }
 
 }  // namespace

@@ -347,8 +347,9 @@ def address_space(nst, model, work):
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
     out = os.path.join(work, "out.png")
+    # Never tiled, so the whole image's estimate meets the limit.
     run = Run([nst, "-c", content, "-s", content, "-o", out, "--model", model, "--size", "1024",
-               "--iterations", "1"], preexec_fn=limited)
+               "--iterations", "1", "--tile", "off"], preexec_fn=limited)
     expect_refused_for_memory("address-space", run, "ulimit -v")
     check(not os.path.exists(out), "address-space: an output was written")
 
@@ -401,7 +402,7 @@ def cgroup(nst, model, work):
 
         out = os.path.join(work, "out.png")
         run = Run([nst, "-c", content, "-s", content, "-o", out, "--model", model, "--size",
-                   "1024", "--iterations", "1"], preexec_fn=join)
+                   "1024", "--iterations", "1", "--tile", "off"], preexec_fn=join)
         expect_refused_for_memory("cgroup", run, "is available")
         check(not os.path.exists(out), "cgroup: an output was written")
     finally:

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,10 @@ struct JobResult {
   double seconds = 0;               ///< wall time of the whole job, loading and saving included
   double optimisation_seconds = 0;  ///< wall time of the optimisation alone
   int64_t peak_memory_bytes = 0;    ///< peak resident memory of the process during the job
+  /// How the job was planned before it started: whole or in tiles, its estimated peak memory
+  /// and the budget it was planned in (unset for a job that failed before).
+  std::optional<MemoryPlan> memory_plan;
+  MemoryBudget memory_budget;
   /// On CUDA, the most device memory in use at the end of any step of the job, all processes
   /// counted (LibTorch's cache included); -1 on the CPU or where the driver cannot say.
   int64_t peak_device_memory_bytes = -1;

@@ -29,6 +29,9 @@ struct BatchOptions {
   int64_t max_input_pixels = kDefaultMaxInputPixels;
   /// Refuse a job up front when its estimated memory exceeds what the machine has available.
   bool check_memory = true;
+  /// Memory a job may take, in bytes (--memory-limit), within what the machine has; 0: what
+  /// the machine has. `--tile auto` chooses its tiles to fit it.
+  int64_t memory_limit_bytes = 0;
   /// Record the losses in `JobResult::losses` every N iterations; 0: `sample_interval`'s
   /// default, about a tenth of a job.
   int64_t loss_every = 0;
@@ -46,6 +49,10 @@ class BatchListener {
   virtual ~BatchListener() = default;
   /// A job begins; `position` counts from 1 to `total` within this run.
   virtual void job_started(const Job& /*job*/, size_t /*position*/, size_t /*total*/) {}
+  /// The current job's content is read and its run planned: whole or in tiles, the estimated
+  /// peak memory, the budget it was planned in.
+  virtual void job_planned(const Job& /*job*/, const MemoryPlan& /*plan*/,
+                           const MemoryBudget& /*budget*/) {}
   /// The current job's inputs and targets are ready and its optimisation begins: from here
   /// until `optimisation_ended` a stop is heard at the end of each step, however long it is.
   virtual void optimisation_started(const Job& /*job*/) {}

@@ -37,6 +37,7 @@ struct CliOptions {
   int64_t save_every = 0;
   std::string output_format = "png";
   int64_t max_input_pixels = kDefaultMaxInputPixels;
+  std::string memory_limit;  // "6G", "512Mi", ...: see parse_memory_size; empty for none
   bool quiet = false;
   bool verbose = false;
   std::vector<double> blend;  // weights: all styles blended into one

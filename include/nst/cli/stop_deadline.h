@@ -52,6 +52,7 @@ class StopDeadline : public BatchListener {
   void finish();
 
   void job_started(const Job& job, size_t position, size_t total) override;
+  void job_planned(const Job& job, const MemoryPlan& plan, const MemoryBudget& budget) override;
   void optimisation_started(const Job& job) override;
   void iteration(const Job& job, const ProgressEvent& event) override;
   void optimisation_ended(const Job& job) override;

@@ -12,7 +12,7 @@ namespace nst {
 
 /// Curvature pairs L-BFGS remembers, as neural-style.
 constexpr int64_t kLbfgsHistory = 100;
-/// L-BFGS's history when the image is tiled (`StyleTransferOptions::tile`): each remembered
+/// L-BFGS's history when the image is tiled (`MemoryPlan::tiled`): each remembered
 /// step is two image-sized vectors, which at print sizes would outgrow the tiles' savings.
 constexpr int64_t kTiledLbfgsHistory = 10;
 
@@ -39,7 +39,9 @@ class PixelOptimizer {
   virtual bool keeps_pixels_in_range() const = 0;
 };
 
-/// The optimiser `options.optimizer()` names, with its settings from `options`.
-std::unique_ptr<PixelOptimizer> make_optimizer(const StyleTransferOptions& options);
+/// The optimiser `options.optimizer()` names, with its settings from `options`; L-BFGS
+/// remembers `lbfgs_history` steps (`kTiledLbfgsHistory` when the run is tiled).
+std::unique_ptr<PixelOptimizer> make_optimizer(const StyleTransferOptions& options,
+                                               int64_t lbfgs_history = kLbfgsHistory);
 
 }  // namespace nst

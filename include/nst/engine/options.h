@@ -140,6 +140,11 @@ struct EnumNames<StyleLoss> {
 /// The precision named by `name` ("auto", "fp32", "bf16", "fp16"); throws `nst::Error` otherwise.
 Precision parse_precision(const std::string& name);
 
+/// `StyleTransferOptions::tile` values that are not a core side: choose by the memory budget,
+/// or never tile.
+inline constexpr int64_t kTileAuto = -1;
+inline constexpr int64_t kTileOff = 0;
+
 /// Every setting of the style-transfer algorithm, with its default and unit. Setters chain:
 /// `StyleTransferOptions().iterations(200).style_weight(1e-1)`.
 ///
@@ -227,10 +232,12 @@ struct StyleTransferOptions {
   /// Side, in pixels, of the square cores the loss and its gradient are computed in, one at a
   /// time, each with a halo that covers the deepest layer's receptive field (`TilePlan`): the
   /// result is the whole image's, up to rounding, and the network's activations are those of
-  /// one tile. Rounded up to the deepest layer's stride (16 for relu5_x). A scale no larger
-  /// than one core is computed whole. L-BFGS keeps `kTiledLbfgsHistory` steps then. Default
-  /// 0: the whole image at once.
-  TORCH_ARG(int64_t, tile) = 0;
+  /// one tile. Rounded up to the deepest layer's stride (16 for relu5_x); at least the halo
+  /// (`MemoryModel::smallest_core`). A scale no larger than one core is computed whole.
+  /// L-BFGS keeps `kTiledLbfgsHistory` steps when tiled. `kTileOff`: always whole.
+  /// Default `kTileAuto`: whole where the estimate fits the memory budget, else the core that
+  /// fits with the least work (`MemoryModel::plan`).
+  TORCH_ARG(int64_t, tile) = kTileAuto;
   /// Whether and how to keep the content's colours. Default none.
   TORCH_ARG(PreserveColours, preserve_colours) = PreserveColours::kNone;
 

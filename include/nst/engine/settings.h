@@ -17,14 +17,16 @@ using SettingValue = std::variant<bool, int64_t, uint64_t, double, std::string,
 
 /// The type of a setting's value on the command line, and so of its `SettingValue`.
 enum class SettingType {
-  kFlag,      ///< present or not: bool
-  kInteger,   ///< int64_t
-  kUnsigned,  ///< uint64_t
-  kReal,      ///< double
-  kChoice,    ///< one word of `Setting::choices`: std::string
-  kText,      ///< free text: std::string
-  kLayers,    ///< VGG19 layer names, comma-separated: std::vector<std::string>
-  kReals,     ///< numbers, comma-separated: std::vector<double>
+  kFlag,          ///< present or not: bool
+  kInteger,       ///< int64_t
+  kUnsigned,      ///< uint64_t
+  kReal,          ///< double
+  kChoice,        ///< one word of `Setting::choices`: std::string
+  kSideOrChoice,  ///< a number within `Setting::bounds` (int64_t) or a word of `choices`
+                  ///< (std::string)
+  kText,          ///< free text: std::string
+  kLayers,        ///< VGG19 layer names, comma-separated: std::vector<std::string>
+  kReals,         ///< numbers, comma-separated: std::vector<double>
 };
 
 /// The finite numbers a numeric setting accepts: from `low` to `high`, each end open or closed,

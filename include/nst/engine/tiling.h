@@ -42,6 +42,10 @@ class TilePlan {
   /// sides and halos are multiples of it.
   static int64_t stride_for(const std::vector<std::string>& layers);
 
+  /// The smallest core worth reading with that halo: the halo rounded up to the stride (a
+  /// smaller core reads more than nine times its pixels).
+  static int64_t smallest_core(const std::vector<std::string>& layers);
+
   /// Cores of `core` × `core` pixels from the top-left corner (those on the bottom and right
   /// edges take what is left) over a `height` × `width` image, each read with `halo`. Nothing
   /// is checked here (the tests build wrong plans on purpose): `exact` says whether the plan

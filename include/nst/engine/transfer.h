@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "nst/engine/loss_scaler.h"
+#include "nst/engine/memory_plan.h"
 #include "nst/engine/objective.h"
 #include "nst/engine/options.h"
 #include "nst/engine/precision.h"
@@ -74,6 +75,8 @@ struct ScaleOutcome {
   double loss = 0;          ///< weighted total loss of the scale's result
   double content_loss = 0;  ///< unweighted content loss of the scale's result
   double style_loss = 0;    ///< unweighted style loss of the scale's result
+  int64_t tile_core = 0;    ///< side of the tiles' cores; 0 when computed whole
+  int64_t tiles = 0;        ///< how many tiles; 0 when computed whole
 };
 
 /// The outcome of `StyleTransfer::run`.
@@ -102,8 +105,11 @@ struct TransferResult {
 class StyleTransfer {
  public:
   /// Validates `options` (throws `nst::Error`) and keeps a copy of `extractor` that shares its
-  /// weights, with the pooling `options` ask for.
-  StyleTransfer(const FeatureExtractor& extractor, StyleTransferOptions options);
+  /// weights, with the pooling `options` ask for. The memory budget `--tile auto` plans with is
+  /// taken now: `memory_limit_bytes` (0 for none) within what the machine has
+  /// (`memory_budget`), so every job of a batch is planned alike.
+  StyleTransfer(const FeatureExtractor& extractor, StyleTransferOptions options,
+                int64_t memory_limit_bytes = 0);
 
   /// Gram matrices of `style_rgb255` ([1, 3, H, W], RGB, 0..255) at the style layers, for each
   /// scale: the style as given for the last scale, shrunk in proportion for the others.
@@ -125,18 +131,22 @@ class StyleTransfer {
                      const ProgressCallback& progress = {},
                      const torch::Tensor& init_rgb255 = {}) const;
 
-  /// Estimated peak memory, in bytes, of a run on a `height`×`width` content (its largest
-  /// scale): the activations autograd keeps through a forward and backward pass in the layers'
-  /// type, plus L-BFGS's history, plus on the CPU the process with LibTorch and the model
-  /// (calibrated against measured peaks on the CPU, see doc/performance.md, "Memory"), on a GPU a
-  /// margin for cuDNN's and cuBLAS's workspaces (the model and CUDA's own memory are in use
-  /// before the run; the same per-value figures, not yet measured on a GPU).
+  /// How a run on a `height`×`width` content (its largest scale) is computed, whole or in tiles
+  /// (`options().tile()`, with `--tile auto` planned within the budget taken when the engine was
+  /// made), and its estimated peak memory (`MemoryModel`; on the CPU calibrated against measured
+  /// peaks, see doc/performance.md, "Memory").
+  MemoryPlan memory_plan(int64_t height, int64_t width) const;
+  /// `memory_plan(height, width).peak_bytes`.
   int64_t estimate_memory_bytes(int64_t height, int64_t width) const;
+  /// The budget `memory_plan` plans in, taken when the engine was made.
+  const MemoryBudget& memory_budget() const { return budget_; }
+  /// The budget now: the memory limit within what the machine has left (on CUDA, counting
+  /// what LibTorch's cache holds from earlier runs of this engine as free).
+  MemoryBudget memory_budget_now() const;
   /// Refuses, before any work, a content that would not fit: throws `nst::Error(kOutOfMemory)`
-  /// naming `name`, the size and what is left when `estimate_memory_bytes` exceeds it. On the
-  /// CPU that is the memory the process may still take (`available_memory_bytes`, plus what it
-  /// holds) and its address space (`ulimit -v`); on CUDA the device's free memory, plus what
-  /// LibTorch's cache holds from earlier runs of this engine. No check where neither is known.
+  /// naming `name`, the size, the estimate and the budget now when the plan's peak exceeds it
+  /// (and says when the full-size buffers alone do, which no tiling helps). No check where no
+  /// budget is known.
   void check_memory(int64_t height, int64_t width, const std::string& name) const;
   /// Device memory in use now, all processes counted, on this engine's CUDA device; -1 on the
   /// CPU or without an NVIDIA driver to ask.
@@ -175,6 +185,9 @@ class StyleTransfer {
   Objective objective_;
   torch::ScalarType layer_type_ = torch::kFloat32;
   int64_t device_baseline_bytes_ = 0;  // CUDA: device memory in use when this engine was made
+  int64_t memory_limit_bytes_ = 0;     // --memory-limit; 0 for none
+  MemoryModel memory_model_;
+  MemoryBudget budget_;  // what --tile auto plans with, taken when the engine was made
 };
 
 }  // namespace nst
