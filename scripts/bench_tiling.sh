@@ -2,7 +2,8 @@
 # Benchmark of tiled steps, one run on this machine: for each case (long side, --tile, and
 # optionally --memory-limit) one nst process paints opencv-doc's home.jpg (4:3, so 4096 gives
 # 4096x3072) in the style of starry_night.jpg for a few fp32 steps, and the table gives the
-# seconds per step (the last step's), the process's peak resident memory beside the estimate
+# seconds per step (the mean of the steps after the first), the process's peak resident memory
+# (targets and steps, whatever is larger) beside the estimate
 # that planned it, the tiles, and for tiled cases the step's cost against the untiled step at
 # the same size (when that case ran) and against k, the pixels each step reads over the
 # image's. Then the plans `--tile auto` makes, from the model alone (--dry-run), for 8K
@@ -16,6 +17,10 @@ python=$(find_python_with PIL)
 build_dir=${NST_BUILD_DIR:-build}
 cases=${NST_BENCH_CASES:-512:off 512:256 1024:off 1024:512 1024:256 2048:off 2048:512 4096:auto@6G}
 iterations=${NST_BENCH_ITERATIONS:-3}
+if [ "$iterations" -lt 2 ]; then
+  echo "error: NST_BENCH_ITERATIONS must be at least 2 (the first step is a warm-up)" >&2
+  exit 2
+fi
 nst="$build_dir/nst"
 require_built "$build_dir" nst
 bash scripts/fetch_samples.sh samples
@@ -58,7 +63,8 @@ for case in cases:
     events = [json.loads(line) for line in open(os.path.join(work, name + ".events"))
               if line.startswith("{")]
     elapsed = [e["elapsed_seconds"] for e in events if e.get("event") == "iteration"]
-    step = elapsed[-1] - elapsed[-2]
+    # The mean of the steps after the first (which warms oneDNN's kernels up).
+    step = (elapsed[-1] - elapsed[0]) / (len(elapsed) - 1)
     memory = job.get("memory") or {}
     tiles = memory.get("tiles")
     scale = job["scales"][-1]

@@ -7,8 +7,10 @@
 #include <filesystem>
 #include <sstream>
 
+#include "nst/batch/checkpoint.h"
 #include "nst/engine/colour.h"
 #include "nst/engine/error.h"
+#include "nst/engine/scales.h"
 #include "nst/engine/system_limits.h"
 #include "nst/io/file_info.h"
 #include "nst/io/image_header.h"
@@ -81,6 +83,22 @@ void BatchRunner::check_memory(const std::string& content_path) {
   const ImageSize size = stored ? fit_long_side(stored->width, stored->height, options.size())
                                 : ImageSize{options.size(), options.size()};
   engine_.check_memory(size.height, size.width, content_path);
+}
+
+ResumePoint BatchRunner::resume_point(const Job& job, const std::string& key,
+                                      const torch::Tensor& content) {
+  const auto checkpoint = read_checkpoint(job.output);
+  if (!checkpoint || checkpoint->job_key != key ||
+      checkpoint->iterations != engine_.options().total_iterations()) {
+    return {};  // another job's, or none: the stale files are replaced when this one ends
+  }
+  try {
+    const int64_t long_side = std::max(content.size(2), content.size(3));
+    return {checkpoint->iteration,
+            load_image(partial_path(job.output), long_side, batch_.max_input_pixels, stop_).rgb};
+  } catch (const Error&) {
+    return {};  // a .partial that does not decode is started over
+  }
 }
 
 // Size and hash of an input file, as far as it can be read: a report should say what a
@@ -211,7 +229,7 @@ void BatchRunner::run_job(JobResult& result, BatchListener& listener) {
       result.status = JobStatus::kSkipped;
       result.reason = "output exists";
       // A run killed between writing the output and removing its .partial left one behind.
-      fs::remove(partial_path(job.output), ec);
+      remove_partial(job.output);
       return;
     }
     if (!batch_.overwrite) {
@@ -248,6 +266,20 @@ void BatchRunner::run_job(JobResult& result, BatchListener& listener) {
                                      ? matched_targets(job, content.rgb)
                                      : StyleTargets();
 
+    // The same job stopped earlier left its image so far and how far it had got: go on from
+    // there.
+    const std::string key = to_stdout ? "" : job_key(job, options, batch_.init_image);
+    const ResumePoint resume = to_stdout ? ResumePoint() : resume_point(job, key, content.rgb);
+    if (resume.iteration > 0) {
+      result.resumed_from = resume.iteration;
+      listener.job_resumed(job, resume.iteration);
+    }
+    const auto keep_partial = [&](const torch::Tensor& image, int64_t iteration) {
+      save_image(partial_path(job.output),
+                 resize_image(image, content.rgb.size(2), content.rgb.size(3)), content.alpha);
+      write_checkpoint(job.output, {iteration, options.total_iterations(), key});
+    };
+
     bool interrupted = false;
     bool timed_out = false;
     const int64_t loss_every = sample_interval(batch_.loss_every, options.total_iterations());
@@ -266,6 +298,8 @@ void BatchRunner::run_job(JobResult& result, BatchListener& listener) {
             if (batch_.save_every > 0 && !to_stdout && e.iteration % batch_.save_every == 0 &&
                 e.iteration < e.iterations) {
               save_image(iteration_path(job.output, e.iteration), e.image, content.alpha);
+              // Also where a killed run resumes from.
+              keep_partial(e.image, e.iteration);
             }
             if (stop_ && stop_()) {
               interrupted = true;
@@ -281,7 +315,7 @@ void BatchRunner::run_job(JobResult& result, BatchListener& listener) {
             }
             return go_on;
           },
-          init_image_);
+          init_image_, resume);
     } catch (...) {
       listener.optimisation_ended(job);
       throw;
@@ -297,7 +331,7 @@ void BatchRunner::run_job(JobResult& result, BatchListener& listener) {
       // Standard output gets only finished pictures: an interrupted one is not written there.
       if (!to_stdout) {
         result.written = partial_path(job.output);
-        save_image(result.written, transfer.image, content.alpha);
+        keep_partial(transfer.image, transfer.iterations);
       }
       result.status = JobStatus::kInterrupted;
       result.reason = "interrupted after " + std::to_string(transfer.iterations) + " of " +
@@ -308,8 +342,7 @@ void BatchRunner::run_job(JobResult& result, BatchListener& listener) {
       } else {
         save_image(job.output, transfer.image, content.alpha);
         // A .partial left by an interrupted earlier run is superseded now.
-        std::error_code ignored;
-        fs::remove(partial_path(job.output), ignored);
+        remove_partial(job.output);
       }
       result.written = job.output;
       result.status = timed_out && transfer.cancelled ? JobStatus::kCutShort : JobStatus::kDone;

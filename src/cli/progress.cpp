@@ -17,48 +17,69 @@ namespace {
 constexpr int kBarWidth = 24;
 constexpr double kRedrawSeconds = 0.1;  // a faster redraw only flickers
 
-// Remaining time of the whole run from the pace so far: completed jobs count as their planned
-// iterations whatever became of them, so skipped and failed jobs shorten the estimate.
+// Remaining time of the whole run from the pace so far. Within a job, the pace is that of its
+// work (steps weighed by their scale's pixels and tiles, `ProgressEvent::work_done`), so that a
+// coarse-to-fine job's cheap first scales do not make its ETA too short; jobs still to come are
+// expected to take as long as the jobs so far. Completed jobs count as whole jobs whatever
+// became of them, so skipped and failed jobs shorten the estimate.
 class BatchClock {
  public:
-  explicit BatchClock(int64_t iterations) : iterations_(iterations) {}
-
   void job_started(size_t position, size_t total) {
     position_ = position;
     total_ = total;
   }
   void iteration(const ProgressEvent& e) {
+    if (first_event_) {
+      // A resumed job's earlier steps were not timed here.
+      first_iteration_ = e.iteration - 1;
+      first_event_ = false;
+    }
     current_iterations_ = e.iteration;
     current_seconds_ = e.elapsed_seconds;
+    work_done_ = e.work_done;
+    work_at_start_ = e.work_at_start;
   }
   void job_finished() {
-    finished_iterations_ += current_iterations_;
+    finished_iterations_ += current_iterations_ - first_iteration_;
     finished_seconds_ += current_seconds_;
+    finished_jobs_ += 1;
     current_iterations_ = 0;
+    first_iteration_ = 0;
+    first_event_ = true;
     current_seconds_ = 0;
+    work_done_ = 0;
+    work_at_start_ = 0;
   }
   double seconds_per_iteration() const {
-    const int64_t done = finished_iterations_ + current_iterations_;
+    const int64_t done = finished_iterations_ + current_iterations_ - first_iteration_;
     return done > 0 ? (finished_seconds_ + current_seconds_) / static_cast<double>(done) : 0;
   }
   double job_eta() const {
-    return seconds_per_iteration() * static_cast<double>(iterations_ - current_iterations_);
+    const double worked = work_done_ - work_at_start_;
+    return worked > 0 ? current_seconds_ / worked * (1.0 - work_done_) : 0;
   }
   double batch_eta() const {
-    return job_eta() + seconds_per_iteration() * static_cast<double>(iterations_) *
-                           static_cast<double>(total_ - position_);
+    // This job's whole time at its pace so far, averaged with the finished jobs'.
+    const double worked = work_done_ - work_at_start_;
+    const double current_job = worked > 0 ? current_seconds_ / worked : 0;
+    const double per_job = (finished_seconds_ + current_job) / (finished_jobs_ + 1.0);
+    return job_eta() + per_job * static_cast<double>(total_ - position_);
   }
   size_t position() const { return position_; }
   size_t total() const { return total_; }
 
  private:
-  int64_t iterations_;
   size_t position_ = 0;
   size_t total_ = 0;
   int64_t finished_iterations_ = 0;
   double finished_seconds_ = 0;
+  double finished_jobs_ = 0;
+  bool first_event_ = true;
+  int64_t first_iteration_ = 0;
   int64_t current_iterations_ = 0;
   double current_seconds_ = 0;
+  double work_done_ = 0;
+  double work_at_start_ = 0;
 };
 
 std::string describe_end(const JobResult& r) {
@@ -96,8 +117,7 @@ std::string describe_run(const RunSummary& s) {
 // iterations.
 class PlainDisplay : public ProgressDisplay {
  public:
-  PlainDisplay(int64_t print_every, int64_t iterations)
-      : clock_(iterations), print_every_(print_every) {}
+  explicit PlainDisplay(int64_t print_every) : print_every_(print_every) {}
 
   void job_started(const Job& job, size_t position, size_t total) override {
     clock_.job_started(position, total);
@@ -114,6 +134,11 @@ class PlainDisplay : public ProgressDisplay {
     } else {
       spdlog::debug("{}{}", prefix(), describe_plan(plan, budget));
     }
+  }
+
+  void job_resumed(const Job& job, int64_t iteration) override {
+    spdlog::info("{}resuming '{}' after iteration {}, from '{}'", prefix(), job.output, iteration,
+                 partial_path(job.output));
   }
 
   void iteration(const Job&, const ProgressEvent& e) override {
@@ -155,7 +180,7 @@ class PlainDisplay : public ProgressDisplay {
 
 class BarDisplay : public PlainDisplay {
  public:
-  explicit BarDisplay(int64_t iterations) : PlainDisplay(1, iterations) {}
+  BarDisplay() : PlainDisplay(1) {}
 
   void job_started(const Job& job, size_t position, size_t total) override {
     PlainDisplay::job_started(job, position, total);
@@ -167,7 +192,7 @@ class BarDisplay : public PlainDisplay {
     const bool last = e.iteration == e.iterations;
     if (!last && last_drawn_ >= 0 && e.elapsed_seconds - last_drawn_ < kRedrawSeconds) return;
     last_drawn_ = e.elapsed_seconds;
-    const double fraction = static_cast<double>(e.iteration) / static_cast<double>(e.iterations);
+    const double fraction = std::clamp(e.work_done, 0.0, 1.0);
     const int filled = static_cast<int>(fraction * kBarWidth);
     std::fprintf(stderr, "\r%s[%s%s] %lld/%lld  loss %.4g  %.2f s/it  ETA %s \x1b[K",
                  prefix().c_str(), std::string(filled, '#').c_str(),
@@ -191,8 +216,7 @@ class BarDisplay : public PlainDisplay {
 
 class JsonDisplay : public ProgressDisplay {
  public:
-  JsonDisplay(int64_t print_every, int64_t iterations)
-      : print_every_(print_every), clock_(iterations) {}
+  explicit JsonDisplay(int64_t print_every) : print_every_(print_every) {}
 
   void job_started(const Job& job, size_t position, size_t total) override {
     clock_.job_started(position, total);
@@ -282,11 +306,11 @@ std::unique_ptr<ProgressDisplay> ProgressDisplay::create(ProgressMode mode, int 
   const int64_t every = sample_interval(print_every, iterations);
   switch (mode) {
     case ProgressMode::kBar:
-      return std::make_unique<BarDisplay>(iterations);
+      return std::make_unique<BarDisplay>();
     case ProgressMode::kPlain:
-      return std::make_unique<PlainDisplay>(every, iterations);
+      return std::make_unique<PlainDisplay>(every);
     case ProgressMode::kJson:
-      return std::make_unique<JsonDisplay>(every, iterations);
+      return std::make_unique<JsonDisplay>(every);
     case ProgressMode::kNone:
     case ProgressMode::kAuto:  // resolved by pick_progress_mode before
       break;

@@ -34,6 +34,17 @@ std::vector<std::string> layers_of(const StyleTransferOptions& options) {
   return layers;
 }
 
+// Values of `name`'s own feature map on a `height` × `width` input.
+double map_values(const std::string& name, int64_t height, int64_t width) {
+  const int index = FeatureExtractor::layer_index(name);
+  const int64_t before =
+      index > 0
+          ? FeatureExtractor::activation_count(
+                {FeatureExtractor::layer_names()[static_cast<size_t>(index - 1)]}, height, width)
+          : 0;
+  return static_cast<double>(FeatureExtractor::activation_count({name}, height, width) - before);
+}
+
 double image_bytes(int64_t height, int64_t width) {
   return 3.0 * static_cast<double>(height) * static_cast<double>(width) * 4;  // float32
 }
@@ -189,23 +200,25 @@ MemoryPlan MemoryModel::tiled(int64_t height, int64_t width, int64_t core) const
 
   double fixed = base_bytes_ + kTiledFullSizeImages * image_bytes(height, width);
   // The content targets, whole: each content layer's map in float32.
-  const auto& names = FeatureExtractor::layer_names();
-  for (const auto& name : options_.content_layers()) {
-    const int index = FeatureExtractor::layer_index(name);
-    const int64_t before = index > 0 ? FeatureExtractor::activation_count(
-                                           {names[static_cast<size_t>(index - 1)]}, height, width)
-                                     : 0;
-    fixed += 4.0 * static_cast<double>(FeatureExtractor::activation_count({name}, height, width) -
-                                       before);
-  }
+  for (const auto& name : options_.content_layers()) fixed += 4.0 * map_values(name, height, width);
   if (options_.optimizer() == Optimizer::kLbfgs) {
     fixed += 2.0 * static_cast<double>(kTiledLbfgsHistory) * image_bytes(height, width);
   }
   plan.whole_image_bytes = static_cast<int64_t>(fixed);
-  // One crop's activations at a time: the largest crop's bound every crop's.
-  plan.peak_bytes = static_cast<int64_t>(
-      fixed + bytes_per_activation_ * static_cast<double>(FeatureExtractor::activation_count(
-                                          layers_, crop_height, crop_width)));
+  // One crop's activations at a time (the largest crop's bound every crop's), as a whole
+  // image's; and what the second pass adds to them: its seeds, a map of each style layer's size
+  // over the core, and the gradients autograd makes of them over the whole crop (float32 at
+  // most). Measured peaks were 62-92 % of this at 512 to 4096 px with cores of 256 to 1008
+  // (doc/performance.md, "Tiles").
+  double seeds = 0;
+  for (const auto& name : options_.style_layers()) {
+    seeds += 4.0 * (map_values(name, std::min(core, height), std::min(core, width)) +
+                    map_values(name, crop_height, crop_width));
+  }
+  plan.peak_bytes = static_cast<int64_t>(fixed + seeds +
+                                         bytes_per_activation_ *
+                                             static_cast<double>(FeatureExtractor::activation_count(
+                                                 layers_, crop_height, crop_width)));
   return plan;
 }
 

@@ -16,9 +16,10 @@ class Adam final : public PixelOptimizer {
  public:
   explicit Adam(const StyleTransferOptions& options) : options_(options) {}
 
-  void begin_scale(const torch::Tensor& image, int64_t previous_pixels, int64_t steps) override {
+  void begin_scale(const torch::Tensor& image, int64_t previous_pixels, int64_t steps,
+                   int64_t done) override {
     scale_steps_ = steps;
-    scale_step_ = 0;
+    scale_step_ = done;
     const bool fresh = !m_.defined() || options_.scale_moments() == ScaleMoments::kReset;
     if (fresh) {
       m_ = torch::zeros_like(image);
@@ -89,8 +90,8 @@ class Lbfgs final : public PixelOptimizer {
   Lbfgs(const StyleTransferOptions& options, int64_t history)
       : options_(options), history_(history) {}
 
-  void begin_scale(const torch::Tensor& image, int64_t /*previous_pixels*/,
-                   int64_t /*steps*/) override {
+  void begin_scale(const torch::Tensor& image, int64_t /*previous_pixels*/, int64_t /*steps*/,
+                   int64_t /*done*/) override {
     // Curvature pairs of another size mean nothing at this one: the history starts again.
     lbfgs_ = std::make_unique<torch::optim::LBFGS>(
         std::vector<torch::Tensor>{image}, torch::optim::LBFGSOptions(options_.learning_rate())

@@ -22,6 +22,11 @@ using Clock = std::chrono::steady_clock;
 // Steps between checks for a non-finite loss on a GPU, when nothing else has read a number back.
 constexpr int64_t kFiniteCheckInterval = 50;
 
+// A tiled step's cost over an untiled step's, per pixel the network reads: the first pass's
+// forward and the second pass's forward and backward; 1.23-1.66 measured with
+// scripts/bench_tiling.sh at 512 to 2048 px, 1.4 on the whole (doc/performance.md, "Tiles").
+constexpr double kTiledStepCost = 1.4;
+
 }  // namespace
 
 double ProgressEvent::value(size_t index) const {
@@ -133,7 +138,8 @@ struct StyleTransfer::Scale {
 
 StyleTransfer::Scale StyleTransfer::begin_scale(size_t index, const torch::Tensor& full,
                                                 const StyleTargets& style, const Scale* previous,
-                                                const torch::Tensor& init) const {
+                                                const torch::Tensor& init,
+                                                const torch::Tensor& resumed) const {
   // Scales are fractions of the image as given, so an image of another size than `size` is
   // still painted at its own size.
   const auto [height, width] = scale_shapes(options_, full.size(2), full.size(3))[index];
@@ -152,7 +158,9 @@ StyleTransfer::Scale StyleTransfer::begin_scale(size_t index, const torch::Tenso
         extractor_.extract(scale.content, options_.content_layers(), layer_type_);
   }
   scale.style_targets = &style.scales[index];
-  if (previous == nullptr) {
+  if (resumed.defined()) {
+    scale.image = resize_image(resumed.to(full.device(), torch::kFloat32), height, width);
+  } else if (previous == nullptr) {
     scale.image = starting_image(scale.content, init);
   } else if (options_.upsample() == Upsample::kResidual) {
     scale.image = add_upsampled_change(scale.content, previous->result, previous->content);
@@ -241,9 +249,26 @@ void StyleTransfer::end_scale(Scale& scale) const {
   scale.outcome.style_loss = loss.style.item<double>();
 }
 
+std::vector<double> StyleTransfer::work_shares(int64_t height, int64_t width) const {
+  const auto shapes = scale_shapes(options_, height, width);
+  std::vector<double> shares;
+  double total = 0;
+  for (size_t index = 0; index < shapes.size(); ++index) {
+    const auto [h, w] = shapes[index];
+    const MemoryPlan plan = memory_plan(h, w);
+    const double per_step =
+        static_cast<double>(h * w) * (plan.tiled() ? kTiledStepCost * plan.work : 1.0);
+    shares.push_back(per_step * static_cast<double>(options_.iterations_at(index)));
+    total += shares.back();
+  }
+  for (auto& share : shares) share = total > 0 ? share / total : 0;
+  return shares;
+}
+
 TransferResult StyleTransfer::run(const torch::Tensor& content_rgb255, const StyleTargets& style,
                                   const ProgressCallback& progress,
-                                  const torch::Tensor& init_rgb255) const {
+                                  const torch::Tensor& init_rgb255,
+                                  const ResumePoint& resume) const {
   const auto start = Clock::now();
   const auto full = content_rgb255.to(extractor_.device(), torch::kFloat32);
   const size_t scales = options_.scale_sides().size();
@@ -257,20 +282,41 @@ TransferResult StyleTransfer::run(const torch::Tensor& content_rgb255, const Sty
   LossScaler scaler(layer_type_ == torch::kHalf);
   const bool eager_checks = !extractor_.device().is_cuda();
 
+  // A resumed run starts in the scale of the step after the one it resumes from.
+  size_t first = 0;
+  int64_t iteration = std::min(std::max<int64_t>(resume.iteration, 0), total);
+  int64_t first_done = iteration;
+  while (first + 1 < scales && first_done >= options_.iterations_at(first)) {
+    first_done -= options_.iterations_at(first);
+    ++first;
+  }
+  const std::vector<double> shares = work_shares(full.size(2), full.size(3));
+  double work_before = 0;  // the shares of the scales before the current one
+  for (size_t index = 0; index < first; ++index) work_before += shares[index];
+  const double work_at_start =
+      work_before + shares[first] * static_cast<double>(first_done) /
+                        static_cast<double>(std::max<int64_t>(1, options_.iterations_at(first)));
+
   TransferResult result;
   std::unique_ptr<Scale> previous;
-  int64_t iteration = 0;
-  for (size_t index = 0; index < scales && !result.cancelled; ++index) {
+  for (size_t index = first; index < scales && !result.cancelled; ++index) {
+    const bool resuming = index == first && iteration > 0;
     auto scale =
-        std::make_unique<Scale>(begin_scale(index, full, style, previous.get(), init_rgb255));
+        std::make_unique<Scale>(begin_scale(index, full, style, previous.get(), init_rgb255,
+                                            resuming ? resume.image : torch::Tensor()));
+    const int64_t steps = options_.iterations_at(index);
+    const int64_t done = index == first ? first_done : 0;
     optimizer->begin_scale(scale->image, previous ? previous->height * previous->width : int64_t{0},
-                           options_.iterations_at(index));
-    for (int64_t step = 1; step <= options_.iterations_at(index); ++step) {
+                           steps, done);
+    for (int64_t step = done + 1; step <= steps; ++step) {
       ProgressEvent event;
       event.iteration = ++iteration;
       event.iterations = total;
       event.scale = index;
       event.scales = scales;
+      event.work_at_start = work_at_start;
+      event.work_done = std::min(1.0, work_before + shares[index] * static_cast<double>(step) /
+                                                        static_cast<double>(steps));
       // The loss is measured on the image before the step: `measure` keeps that one.
       optimizer->step(scale->image, [&] { return measure(*scale, event, scaler); });
       if (scale->average.enabled()) {
@@ -292,6 +338,7 @@ TransferResult StyleTransfer::run(const torch::Tensor& content_rgb255, const Sty
         break;
       }
     }
+    work_before += shares[index];
     check_finite(*scale, static_cast<int64_t>(scales));
     end_scale(*scale);
     result.iterations = iteration;

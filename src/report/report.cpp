@@ -86,6 +86,7 @@ json job_json(const JobResult& r, uint64_t seed) {
               {"scales", scales},
               {"losses", losses},
               {"iterations", r.iterations},
+              {"resumed_from", r.resumed_from},
               {"seconds", r.seconds},
               {"optimisation_seconds", r.optimisation_seconds},
               {"peak_memory_bytes", r.peak_memory_bytes},

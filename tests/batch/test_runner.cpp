@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "nst/batch/batch.h"
+#include "nst/batch/checkpoint.h"
 #include "nst/batch/runner.h"
 #include "nst/engine/error.h"
 #include "nst/io/model_file.h"
@@ -79,6 +80,93 @@ TEST_F(Runner, AStopBeforeTheLastStepKeepsAPartial) {
   EXPECT_FALSE(fs::exists(dir_.file("a.png")));
   EXPECT_TRUE(fs::exists(partial_path(dir_.file("a.png"))));
   EXPECT_EQ(results[1].status, JobStatus::kPending);
+}
+
+// A job stopped in its second scale takes up its work where it stopped when run again, and one
+// whose settings changed starts over.
+TEST_F(Runner, AStoppedJobResumesFromItsPartialAtTheScaleAndStepItReached) {
+  struct Steps : BatchListener {
+    void job_resumed(const Job&, int64_t iteration) override { resumed = iteration; }
+    void iteration(const Job&, const ProgressEvent& e) override {
+      seen.push_back(e.iteration);
+      scales.push_back(e.scale);
+      work.push_back(e.work_done);
+      at_start = e.work_at_start;
+    }
+    std::vector<int64_t> seen;
+    std::vector<size_t> scales;
+    std::vector<double> work;
+    double at_start = -1;
+    int64_t resumed = 0;
+  };
+  // Scales 24 and 34 px wide, then 48: 4 steps each.
+  const auto options = StyleTransferOptions().size(48).min_scale(24).iterations(4);
+  const std::string output = dir_.file("a.png");
+  {
+    BatchRunner runner(model(), options, BatchOptions());
+    Steps steps;
+    const auto results =
+        runner.run({job(0, "a.png")}, steps, [&] { return steps.seen.size() >= 6; });
+    ASSERT_EQ(results[0].status, JobStatus::kInterrupted) << results[0].reason;
+    EXPECT_EQ(results[0].iterations, 6);
+    EXPECT_EQ(steps.scales.back(), 1u);
+    // Work weighs steps by pixels: the first scale's four steps are less than a third of it.
+    EXPECT_LT(steps.work[3], 0.3);
+    EXPECT_GT(steps.work[5], steps.work[3]);
+  }
+  ASSERT_TRUE(fs::exists(partial_path(output)));
+  const auto checkpoint = read_checkpoint(output);
+  ASSERT_TRUE(checkpoint.has_value());
+  EXPECT_EQ(checkpoint->iteration, 6);
+  EXPECT_EQ(checkpoint->iterations, 12);
+
+  // The same job again: steps 7..12, from the second scale's third step.
+  BatchRunner again(model(), options, BatchOptions());
+  Steps resumed;
+  const auto results = again.run({job(0, "a.png")}, resumed, {});
+  ASSERT_EQ(results[0].status, JobStatus::kDone) << results[0].reason;
+  EXPECT_EQ(resumed.resumed, 6);
+  EXPECT_EQ(results[0].resumed_from, 6);
+  EXPECT_EQ(results[0].iterations, 12);
+  EXPECT_EQ(resumed.seen, (std::vector<int64_t>{7, 8, 9, 10, 11, 12}));
+  EXPECT_EQ(resumed.scales.front(), 1u);
+  EXPECT_GT(resumed.at_start, 0.0);
+  EXPECT_DOUBLE_EQ(resumed.work.back(), 1.0);
+  EXPECT_TRUE(fs::exists(output));
+  EXPECT_FALSE(fs::exists(partial_path(output)));
+  EXPECT_FALSE(fs::exists(checkpoint_path(output)));
+
+  // Stopped again, then run with other settings: from the start.
+  fs::remove(output);
+  {
+    BatchRunner runner(model(), options, BatchOptions());
+    Steps steps;
+    runner.run({job(0, "a.png")}, steps, [&] { return steps.seen.size() >= 2; });
+  }
+  BatchRunner other(model(), StyleTransferOptions(options).style_weight(1.0), BatchOptions());
+  Steps fresh;
+  EXPECT_EQ(other.run({job(0, "a.png")}, fresh, {})[0].status, JobStatus::kDone);
+  EXPECT_EQ(fresh.resumed, 0);
+  EXPECT_EQ(fresh.seen.front(), 1);
+  EXPECT_FALSE(fs::exists(checkpoint_path(output)));
+}
+
+// A checkpoint that is cut short or not one is ignored.
+TEST_F(Runner, ACheckpointThatDoesNotReadWholeIsNotResumedFrom) {
+  const std::string output = dir_.file("c.png");
+  write_checkpoint(output, {5, 10, "abc"});
+  const auto checkpoint = read_checkpoint(output);
+  ASSERT_TRUE(checkpoint.has_value());
+  EXPECT_EQ(checkpoint->job_key, "abc");
+  const std::string text = test::read_bytes(checkpoint_path(output));
+  for (size_t cut : {size_t{0}, size_t{10}, text.size() - 5}) {
+    test::write_bytes(checkpoint_path(output), text.substr(0, cut));
+    EXPECT_FALSE(read_checkpoint(output).has_value()) << cut;
+  }
+  test::write_bytes(checkpoint_path(output),
+                    "nst checkpoint 1\niteration 11\niterations 10\njob a\n");
+  EXPECT_FALSE(read_checkpoint(output).has_value());  // past its end
+  EXPECT_EQ(checkpoint_path("out/x.v2.png"), "out/x.v2.partial.json");
 }
 
 // The report's loss history: every loss_every steps and at the last step taken, whether the

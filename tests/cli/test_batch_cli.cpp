@@ -552,7 +552,8 @@ TEST_F(BatchCli, InterruptSavesThePartialResult) {
   const int exit_code = child->wait(std::chrono::seconds(60));
   EXPECT_EQ(exit_code, 130) << test::read_bytes(err);
 
-  EXPECT_EQ(test::list_folder(at("out")), Strings{"a_x.partial.png"});  // no temporary files
+  // The image so far and where it stands; no temporary files.
+  EXPECT_EQ(test::list_folder(at("out")), (Strings{"a_x.partial.json", "a_x.partial.png"}));
   const cv::Mat partial = cv::imread(at("out/a_x.partial.png"), cv::IMREAD_UNCHANGED);
   EXPECT_EQ(partial.size(), cv::Size(64, 48));
   for (const auto& name : test::list_folder(root_)) EXPECT_NE(name[0], '.') << name;
@@ -588,7 +589,7 @@ TEST_F(BatchCli, TerminateExits143) {
               "run.json"});
   child->signal(SIGTERM);
   EXPECT_EQ(child->wait(std::chrono::seconds(60)), 143) << test::read_bytes(err);
-  EXPECT_EQ(test::list_folder(at("out")), Strings{"a_x.partial.png"});
+  EXPECT_EQ(test::list_folder(at("out")), (Strings{"a_x.partial.json", "a_x.partial.png"}));
   const json r = report("run.json");
   EXPECT_EQ(r["status"], "interrupted");
   EXPECT_EQ(r["exit_code"], 143);

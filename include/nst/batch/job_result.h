@@ -51,7 +51,8 @@ struct JobResult {
   std::vector<ScaleOutcome> scales;  ///< losses and steps per scale
   /// The losses every `BatchOptions::loss_every` steps and at the last step taken.
   std::vector<LossPoint> losses;
-  int64_t iterations = 0;
+  int64_t iterations = 0;           ///< steps over all scales, those of a resumed run included
+  int64_t resumed_from = 0;         ///< the step an earlier run had reached; 0 from the start
   double seconds = 0;               ///< wall time of the whole job, loading and saving included
   double optimisation_seconds = 0;  ///< wall time of the optimisation alone
   int64_t peak_memory_bytes = 0;    ///< peak resident memory of the process during the job

@@ -53,6 +53,9 @@ class BatchListener {
   /// peak memory, the budget it was planned in.
   virtual void job_planned(const Job& /*job*/, const MemoryPlan& /*plan*/,
                            const MemoryBudget& /*budget*/) {}
+  /// The current job takes up an earlier run's work: its `.partial` image after `iteration`
+  /// steps.
+  virtual void job_resumed(const Job& /*job*/, int64_t /*iteration*/) {}
   /// The current job's inputs and targets are ready and its optimisation begins: from here
   /// until `optimisation_ended` a stop is heard at the end of each step, however long it is.
   virtual void optimisation_started(const Job& /*job*/) {}
@@ -102,6 +105,9 @@ class BatchRunner {
   void run_job(JobResult& result, BatchListener& listener);
   InputInfo describe(const std::string& path);
   void check_memory(const std::string& content_path);
+  // Where the job resumes: its checkpoint and `.partial` image when `key` is the checkpoint's
+  // and the image decodes, else from the start.
+  ResumePoint resume_point(const Job& job, const std::string& key, const torch::Tensor& content);
   const std::vector<unsigned char>& stream(const std::string& path);
   Image load(const std::string& path, int64_t long_side);
 

@@ -38,7 +38,13 @@ class ProgressEvent {
   size_t scale = 0;            ///< 0-based index of the current scale
   size_t scales = 1;           ///< number of scales
   double elapsed_seconds = 0;  ///< since the optimisation started
-  torch::Tensor image;         ///< the image after this step: [1, 3, H, W], RGB 0..255, detached
+  /// Share of the run's estimated work done after this step, 0..1: steps weighted by their
+  /// scale's pixels and tiles, so that a coarse-to-fine run's ETA is not misled by its cheap
+  /// first scales.
+  double work_done = 0;
+  /// `work_done` before this run's first step: the earlier run's share when resumed, else 0.
+  double work_at_start = 0;
+  torch::Tensor image;  ///< the image after this step: [1, 3, H, W], RGB 0..255, detached
 
   /// Weighted total loss of the image before this step.
   double loss() const { return value(0); }
@@ -62,6 +68,13 @@ class ProgressEvent {
 
   torch::Tensor losses_;
   mutable std::vector<double> values_;  // losses_ on the host, once read
+};
+
+/// Where a run takes up an earlier one's work: the image it had reached after `iteration` steps
+/// over all scales (any size; resized to the scale it resumes in).
+struct ResumePoint {
+  int64_t iteration = 0;  ///< 0: start from the beginning
+  torch::Tensor image;    ///< [1, 3, H, W] RGB 0..255
 };
 
 /// Called after every step. Returning false stops the run; the best image so far is kept.
@@ -126,10 +139,13 @@ class StyleTransfer {
   /// has the content's size, and the scales are the same fractions of it as `scale_sides()` are
   /// of `size`. Throws `nst::Error(kNumerical)` if the loss stops being finite, saying
   /// at which iteration and scale. With `Init::kImage`, `init_rgb255` ([1, 3, h, w], any size,
-  /// resized to fit) is the starting image; it must be given then.
+  /// resized to fit) is the starting image; it must be given then. With `resume`, the run
+  /// starts at the scale and step after `resume.iteration`, from `resume.image` (the
+  /// optimiser's moments, the moving average and the best image start afresh there; the
+  /// learning-rate schedule goes on from that step), and counts its iterations from there.
   TransferResult run(const torch::Tensor& content_rgb255, const StyleTargets& style,
-                     const ProgressCallback& progress = {},
-                     const torch::Tensor& init_rgb255 = {}) const;
+                     const ProgressCallback& progress = {}, const torch::Tensor& init_rgb255 = {},
+                     const ResumePoint& resume = {}) const;
 
   /// How a run on a `height`×`width` content (its largest scale) is computed, whole or in tiles
   /// (`options().tile()`, with `--tile auto` planned within the budget taken when the engine was
@@ -169,8 +185,13 @@ class StyleTransfer {
   struct Scale;
   // Scale `index` of `full`: its content, targets and starting image (from `previous`'s
   // result, or the starting image for the first).
+  // `resumed`, when defined, is the image the first scale of this run starts from.
   Scale begin_scale(size_t index, const torch::Tensor& full, const StyleTargets& style,
-                    const Scale* previous, const torch::Tensor& init) const;
+                    const Scale* previous, const torch::Tensor& init,
+                    const torch::Tensor& resumed = {}) const;
+  // Each scale's estimated share of the run's work: its steps times its pixels, times the
+  // tiles' extra reading when tiled.
+  std::vector<double> work_shares(int64_t height, int64_t width) const;
   // The loss of the scale's image and its gradient (through `scaler`); keeps the image if its
   // loss is the lowest yet, notes a non-finite loss and gives the event its losses, all on the
   // device.
