@@ -96,5 +96,6 @@ echo "== plans from the model alone (nst --dry-run)"
 for plan in "$work/16x9.png 7680 24G" "samples/home.jpg 4096 6G" "samples/home.jpg 4096 24G"; do
   set -- $plan
   "$nst" -c "$1" -s samples/starry_night.jpg -o "$work/plan.png" --size "$2" --memory-limit "$3" \
-    --precision fp32 --dry-run | sed -n 's/^  /  within '"$3"': /p'
+    --precision fp32 --dry-run |
+    sed -E -n "s/^job [0-9]+: .*; ([0-9]+x[0-9]+ (whole|in) .*)\$/  within $3: \1/p"
 done

@@ -267,9 +267,13 @@ void BatchRunner::run_job(JobResult& result, BatchListener& listener) {
                                      : StyleTargets();
 
     // The same job stopped earlier left its image so far and how far it had got: go on from
-    // there.
-    const std::string key = to_stdout ? "" : job_key(job, options, batch_.init_image);
-    const ResumePoint resume = to_stdout ? ResumePoint() : resume_point(job, key, content.rgb);
+    // there. Not for a job read from a stream, which may hold another picture next time.
+    bool resumable = !to_stdout && !is_stream(job.content) && !is_stream(batch_.init_image);
+    for (const auto& path : job.blend.empty() ? std::vector<std::string>{job.style} : job.blend) {
+      resumable = resumable && !is_stream(path);
+    }
+    const std::string key = resumable ? job_key(job, options, batch_.init_image) : "";
+    const ResumePoint resume = resumable ? resume_point(job, key, content.rgb) : ResumePoint();
     if (resume.iteration > 0) {
       result.resumed_from = resume.iteration;
       listener.job_resumed(job, resume.iteration);
@@ -277,7 +281,7 @@ void BatchRunner::run_job(JobResult& result, BatchListener& listener) {
     const auto keep_partial = [&](const torch::Tensor& image, int64_t iteration) {
       save_image(partial_path(job.output),
                  resize_image(image, content.rgb.size(2), content.rgb.size(3)), content.alpha);
-      write_checkpoint(job.output, {iteration, options.total_iterations(), key});
+      if (resumable) write_checkpoint(job.output, {iteration, options.total_iterations(), key});
     };
 
     bool interrupted = false;

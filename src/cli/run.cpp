@@ -77,7 +77,7 @@ std::string memory_note(const Job& job, const StyleTransferOptions& options,
   }
   if (!stored) return "";
   const ImageSize size = fit_long_side(stored->width, stored->height, options.size());
-  return "\n  " + describe_plan(model.plan(size.height, size.width, budget), budget);
+  return "; " + describe_plan(model.plan(size.height, size.width, budget), budget);
 }
 
 void print_plan(const std::vector<Job>& jobs, const StyleTransferOptions& options,

@@ -388,7 +388,8 @@ TEST(Report, Structure) {
                                      {"iterations", 10},
                                      {"loss", 3.5},
                                      {"content_loss", 1.25},
-                                     {"style_loss", 2.5}}));
+                                     {"style_loss", 2.5},
+                                     {"tile", nullptr}}));
   EXPECT_EQ(
       done["losses"],
       (json{{{"iteration", 5}, {"loss", 9.5}, {"content_loss", 4.25}, {"style_loss", 1.5}},

@@ -535,6 +535,8 @@ TEST_F(BatchCli, DryRunNeedsNoModelAndWritesNothing) {
     EXPECT_CONTAINS(lines[i], "job " + std::to_string(i));
     EXPECT_CONTAINS(lines[i], "'" + jobs[i].first + "'");
     EXPECT_CONTAINS(lines[i], "-> '" + jobs[i].second + "'");
+    // and how it would be computed, from the header alone
+    EXPECT_CONTAINS(lines[i], " whole, about ");
   }
 }
 
