@@ -370,8 +370,10 @@ TEST_F(Cli, DeprecatedSeedPresetRunsTheTutorialPresetWithOneWarning) {
   const auto dry_run = [&](const std::string& flags) {
     // Without --iterations: the plan shows the preset's 1000.
     const auto result =
+        // A memory limit below what is available: the plan's budget does not move between runs.
         nst("--content " + shell_quote(content_) + " --style " + shell_quote(style_) + " -o " +
-            shell_quote(output_) + " --dry-run " + flags + " 2>" + shell_quote(err_file));
+            shell_quote(output_) + " --dry-run --memory-limit 6G " + flags + " 2>" +
+            shell_quote(err_file));
     return Printed{result.exit_code, result.output, test::read_bytes(err_file)};
   };
   const auto tutorial = dry_run("--preset tutorial");
