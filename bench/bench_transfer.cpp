@@ -306,8 +306,7 @@ int main(int argc, char** argv) try {
               "prec", "bare f+b (s)", "loop step (s)", "overhead", "loss at last");
   for (const auto& name : presets) {
     auto options = nst::StyleTransferOptions::preset(name).iterations(iterations);
-    std::vector<std::string> layers = options.content_layers();
-    layers.insert(layers.end(), options.style_layers().begin(), options.style_layers().end());
+    const std::vector<std::string> layers = options.loss_layers();
     const std::string& deepest = nst::FeatureExtractor::layer_names()[static_cast<size_t>(
         nst::FeatureExtractor::deepest_layer(layers))];
     for (const int64_t size : sizes) {

@@ -20,7 +20,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/common.sh
-python=$(find_torch_python)
 
 build_dir=${NST_BUILD_DIR:-build}
 small_pairs=${NST_QUALITY_SMALL-fruits:starry_night home:baboon messi5:starry_night building:baboon}
@@ -36,38 +35,7 @@ trap 'rm -rf "$work"' EXIT
 touch "$cache"
 cpu=$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//' || echo unknown)
 
-# Random-weight model of seed $1, exported once under models/.
-model_of() {
-  local path=models/vgg19_random_seed$1.pt
-  if [ ! -f "$path" ]; then
-    "$python" scripts/export_vgg19.py -o "$path" --weights random --seed "$1" >&2
-  fi
-  echo "$path"
-}
-
-# Runs nst with flags $5... on content $2, style $3 at size $4 with model $1; prints
-# "seconds peak_MB objective", the objective being the tutorial's.
-measure() {
-  local model=$1 content=samples/$2.jpg style=samples/$3.jpg size=$4
-  shift 4
-  local out=$work/out.png report=$work/report.json start end objective
-  rm -f "$out" "$report"
-  start=$(date +%s.%N)
-  "$build_dir/nst" -q --threads "$threads" --model "$model" -c "$content" -s "$style" -o "$out" \
-    --size "$size" --report "$report" "$@"
-  end=$(date +%s.%N)
-  objective=$("$build_dir/nst_bench" --threads "$threads" --model "$model" --content "$content" \
-    --style "$style" --sizes "$size" --preset tutorial --evaluate "$out")
-  "$python" - "$report" "$start" "$end" "$objective" <<'PY'
-import json, sys
-report = json.load(open(sys.argv[1]))
-seconds = float(sys.argv[3]) - float(sys.argv[2])
-peak = report["jobs"][0]["peak_memory_bytes"] / 1e6
-print(f"{seconds:.1f} {peak:.0f} {float(sys.argv[4]):.6g}")
-PY
-}
-
-tutorial_options=$("$build_dir/nst_bench" --model "$(model_of 0)" --content samples/fruits.jpg \
+tutorial_options=$("$build_dir/nst_bench" --model "$(random_model_of_seed 0)" --content samples/fruits.jpg \
   --style samples/starry_night.jpg --preset tutorial --print-options | sha256sum | cut -c1-16)
 
 # The tutorial preset's "seconds peak objective" for model $1, pair $2:$3, size $4: from the
@@ -82,7 +50,7 @@ tutorial_result() {
     return 0
   fi
   local result
-  result=$(measure "$1" "$2" "$3" "$4" --preset tutorial)
+  result=$(measure_run "$build_dir" "$threads" "$work" "$1" "$2" "$3" "$4" --preset tutorial)
   printf '%s\t%s\n' "$key" "$result" >>"$cache"
   echo "$result"
 }
@@ -92,7 +60,7 @@ printf '%-5s %-24s %-5s | %8s %7s %11s | %8s %7s %11s | %6s %9s\n' size pair mod
   "tut. s" "MB" objective "cand. s" "MB" objective "time" objective
 all_met=yes
 for model_seed in $model_seeds; do
-  model=$(model_of "$model_seed")
+  model=$(random_model_of_seed "$model_seed")
   for size in 256 512; do
     pairs=$small_pairs
     [ "$size" = 512 ] && pairs=$large_pairs
@@ -100,7 +68,8 @@ for model_seed in $model_seeds; do
       content=${pair%%:*} style=${pair##*:}
       read -r tut_s tut_mb tut_obj < <(tutorial_result "$model" "$content" "$style" "$size")
       # shellcheck disable=SC2086  # the candidate is a list of flags
-      read -r cand_s cand_mb cand_obj < <(measure "$model" "$content" "$style" "$size" $candidate)
+      read -r cand_s cand_mb cand_obj < <(measure_run "$build_dir" "$threads" "$work" "$model" \
+        "$content" "$style" "$size" $candidate)
       read -r time_ratio objective_ratio met < <(awk -v a="$cand_s" -v b="$tut_s" \
         -v c="$cand_obj" -v d="$tut_obj" \
         'BEGIN { printf "%.3f %.3f %s\n", a / b, c / d, (a <= 0.2 * b && c <= d) ? "yes" : "no" }')

@@ -85,3 +85,39 @@ configure_sanitizer_build() {
     cmake -S . -B "$build_dir" "${args[@]}" -DNST_SANITIZE=address,undefined
   fi
 }
+
+# Prints the path of the random-weight model of seed $1 (models/vgg19_random_seed$1.pt),
+# exporting it first if missing: benchmarks judge defaults on models of two seeds.
+random_model_of_seed() {
+  local path=models/vgg19_random_seed$1.pt
+  if [ ! -f "$path" ]; then
+    "$(find_torch_python)" scripts/export_vgg19.py -o "$path" --weights random --seed "$1" >&2
+  fi
+  echo "$path"
+}
+
+# One measured run for the quality benchmarks: nst from build folder $1 on $2 threads, working
+# in folder $3, with model $4 on samples/$5.jpg in the style of samples/$6.jpg at size $7, with
+# the flags after those. Prints "seconds peak_MB objective", the objective being the tutorial
+# preset's (content relu5_2 x1e3 + Gram MSE over relu1_1..relu5_1 x1e-2) of the written
+# output at its size, as nst_bench --evaluate measures it.
+measure_run() {
+  local build_dir=$1 threads=$2 work=$3 model=$4 content=samples/$5.jpg style=samples/$6.jpg
+  local size=$7
+  shift 7
+  local out=$work/out.png report=$work/report.json start end objective
+  rm -f "$out" "$report"
+  start=$(date +%s.%N)
+  "$build_dir/nst" -q --threads "$threads" --model "$model" -c "$content" -s "$style" -o "$out" \
+    --size "$size" --report "$report" "$@"
+  end=$(date +%s.%N)
+  objective=$("$build_dir/nst_bench" --threads "$threads" --model "$model" --content "$content" \
+    --style "$style" --sizes "$size" --preset tutorial --evaluate "$out")
+  "$(find_python_with json)" - "$report" "$start" "$end" "$objective" <<'PY'
+import json, sys
+report = json.load(open(sys.argv[1]))
+seconds = float(sys.argv[3]) - float(sys.argv[2])
+peak = report["jobs"][0]["peak_memory_bytes"] / 1e6
+print(f"{seconds:.1f} {peak:.0f} {float(sys.argv[4]):.6g}")
+PY
+}

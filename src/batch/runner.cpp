@@ -22,17 +22,11 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::vector<std::string> layers_in_use(const StyleTransferOptions& options) {
-  std::vector<std::string> layers = options.content_layers();
-  layers.insert(layers.end(), options.style_layers().begin(), options.style_layers().end());
-  return layers;
-}
-
 // An image too thin for the network, at its size or at a coarser scale of the schedule, would
 // fail deep inside a pooling layer; say so before any work.
 void check_input_size(const torch::Tensor& rgb, const std::string& path,
                       const StyleTransferOptions& options) {
-  const int64_t minimum = FeatureExtractor::min_input_side(layers_in_use(options));
+  const int64_t minimum = FeatureExtractor::min_input_side(options.loss_layers());
   const auto shapes = scale_shapes(options, rgb.size(2), rgb.size(3));
   const auto sides = options.scale_sides();
   for (size_t i = 0; i < shapes.size(); ++i) {

@@ -80,6 +80,19 @@ std::string memory_note(const Job& job, const StyleTransferOptions& options,
   return "; " + describe_plan(model.plan(size.height, size.width, budget), budget);
 }
 
+// " over 7 scales (512 to 4096 px: 200, 141, ... 25 steps)" for a coarse-to-fine run; "" for
+// one scale.
+std::string describe_scales(const StyleTransferOptions& options) {
+  const std::vector<int64_t> sides = options.scale_sides();
+  if (sides.size() < 2) return "";
+  std::string steps;
+  for (size_t i = 0; i < sides.size(); ++i) {
+    steps += (i == 0 ? "" : ", ") + std::to_string(options.iterations_at(i));
+  }
+  return " over " + std::to_string(sides.size()) + " scales (" + std::to_string(sides.front()) +
+         " to " + std::to_string(sides.back()) + " px: " + steps + " steps)";
+}
+
 void print_plan(const std::vector<Job>& jobs, const StyleTransferOptions& options,
                 const BatchOptions& batch, const std::string& device_name) {
   const torch::Device device = parse_device(device_name);
@@ -108,11 +121,11 @@ void print_plan(const std::vector<Job>& jobs, const StyleTransferOptions& option
   }
   const auto style_size = options.effective_style_size();
   std::printf(
-      "%zu job%s, size %lld (style %lld), %lld iterations each: %zu to run, %zu to "
+      "%zu job%s, size %lld (style %lld), %lld iterations each%s: %zu to run, %zu to "
       "skip, %zu with an existing output%s\n",
       jobs.size(), jobs.size() == 1 ? "" : "s", static_cast<long long>(options.size()),
       static_cast<long long>(style_size), static_cast<long long>(options.total_iterations()),
-      jobs.size() - skip, skip, existing,
+      describe_scales(options).c_str(), jobs.size() - skip, skip, existing,
       existing > 0 && !batch.overwrite ? " (refused without --overwrite)" : "");
 }
 

@@ -4,6 +4,7 @@
 
 #include "nst/engine/cuda_driver.h"
 #include "nst/engine/error.h"
+#include "nst/engine/scales.h"
 #include "nst/engine/transfer.h"
 
 namespace nst {
@@ -24,10 +25,11 @@ MemoryBudget StyleTransfer::memory_budget_now() const {
   return nst::memory_budget(device(), memory_limit_bytes_, device().is_cuda() ? cached : 0);
 }
 
-std::optional<TilePlan> StyleTransfer::tile_plan(int64_t height, int64_t width) const {
-  const MemoryPlan plan = memory_plan(height, width);
-  if (!plan.tiled()) return std::nullopt;
-  return TilePlan(height, width, plan.core, plan.halo);
+std::vector<MemoryPlan> StyleTransfer::scale_plans(int64_t height, int64_t width) const {
+  std::vector<MemoryPlan> plans;
+  for (const auto& [h, w] : scale_shapes(options_, height, width))
+    plans.push_back(memory_plan(h, w));
+  return plans;
 }
 
 int64_t StyleTransfer::device_memory_in_use_bytes() const {

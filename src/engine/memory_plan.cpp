@@ -26,14 +26,6 @@ constexpr double kDeviceWorkspaceBytes = 512e6;
 // gradient being summed, the previous scale's result, and a crop's copies.
 constexpr double kTiledFullSizeImages = 10;
 
-std::vector<std::string> layers_of(const StyleTransferOptions& options) {
-  std::vector<std::string> layers = options.content_layers();
-  for (const auto& name : options.style_layers()) {
-    if (std::find(layers.begin(), layers.end(), name) == layers.end()) layers.push_back(name);
-  }
-  return layers;
-}
-
 // Values of `name`'s own feature map on a `height` × `width` input.
 double map_values(const std::string& name, int64_t height, int64_t width) {
   const int index = FeatureExtractor::layer_index(name);
@@ -55,6 +47,11 @@ std::string gigabytes(int64_t bytes) {
   std::ostringstream out;
   out << std::fixed << std::setprecision(1) << static_cast<double>(bytes) / 1e9 << " GB";
   return out.str();
+}
+
+std::optional<TilePlan> MemoryPlan::tile_plan() const {
+  if (!tiled()) return std::nullopt;
+  return TilePlan(height, width, core, halo);
 }
 
 std::string describe_plan(const MemoryPlan& plan, const MemoryBudget& budget) {
@@ -150,7 +147,7 @@ MemoryBudget memory_budget(const torch::Device& device, int64_t limit_bytes,
 MemoryModel::MemoryModel(const StyleTransferOptions& options, torch::ScalarType layer_type,
                          bool on_gpu)
     : options_(options),
-      layers_(layers_of(options)),
+      layers_(options.loss_layers()),
       // Fitted to peak resident memory measured on the CPU at 256 and 512 px (relu5_2
       // deepest): bytes per activation value at peak (forward values kept for backward,
       // gradients, kernel scratch), with about 12 % to spare.

@@ -51,11 +51,7 @@ torch::ScalarType wide_type(torch::ScalarType type) {
 Objective::Objective(const StyleTransferOptions& options)
     : options_(options),
       style_layer_weights_(options.effective_style_layer_weights()),
-      layers_(options.content_layers()) {
-  for (const auto& name : options_.style_layers()) {
-    if (std::find(layers_.begin(), layers_.end(), name) == layers_.end()) layers_.push_back(name);
-  }
-}
+      layers_(options.loss_layers()) {}
 
 Objective::Losses Objective::losses(const torch::Tensor& image, const LayerMaps& features,
                                     const LayerMaps& content_targets,

@@ -50,8 +50,7 @@ void check_bounds(const StyleTransferOptions& options, bool derived) {
 // A core smaller than the halo reads more than nine times its pixels at every step.
 void check_tile(const StyleTransferOptions& options) {
   if (options.tile() <= 0) return;
-  std::vector<std::string> layers = options.content_layers();
-  layers.insert(layers.end(), options.style_layers().begin(), options.style_layers().end());
+  const std::vector<std::string> layers = options.loss_layers();
   const int64_t halo = TilePlan::halo_for(layers);
   const int64_t smallest = TilePlan::smallest_core(layers);
   const int64_t tile = options.tile();
@@ -114,6 +113,22 @@ const std::vector<Preset>& presets() {
              .beta2(0.999)
              .iterations(30);
        }},
+      // A print: 4096 px on the long side, coarse to fine from 512 px in steps of √2, the
+      // steps halving at each doubling of the side (200 at 512 px, 100 at 1024, 50 at 2048,
+      // 25 at 4096), so the picture forms where steps are cheap and the large scales refine
+      // it; tiled wherever a scale does not fit the memory budget (doc/performance.md,
+      // "Prints").
+      {"print", "a 4096 px print, coarse to fine from 512 px, in bounded memory",
+       [] {
+         return StyleTransferOptions()
+             .size(4096)
+             .min_scale(512)
+             .initial_iterations(200)
+             .iterations(25)
+             // Adam's moments carried to each larger scale: reset, each scale's first steps at
+             // the full rate undid much of what the coarser scales had made.
+             .scale_moments(ScaleMoments::kCarry);
+       }},
   };
   return table;
 }
@@ -140,15 +155,29 @@ const std::vector<std::string>& StyleTransferOptions::preset_names() {
 
 std::string StyleTransferOptions::describe_presets() {
   // Each preset as the flags that turn the defaults into it. Settings that follow from others
-  // (those with a default_text, such as the style size) are left out: they follow by themselves.
+  // (those with a default_text, such as the style size) are left out where they follow by
+  // themselves; one that follows a single flag (--initial-iterations, --iterations) is shown
+  // where the preset sets it apart from that flag.
   const StyleTransferOptions defaults;
+  const auto setting_of_flag = [](const char* flag) -> const Setting* {
+    for (const auto& setting : settings()) {
+      if (std::string(setting.flag) == flag) return &setting;
+    }
+    return nullptr;
+  };
   std::string text;
   for (const auto& preset : presets()) {
     const StyleTransferOptions options = preset.make();
     std::string flags;
     for (const auto& setting : settings()) {
-      if (setting.default_text) continue;
       const std::string value = to_text(setting.get(options));
+      if (setting.default_text) {
+        const Setting* followed = setting_of_flag(setting.default_text);
+        if (followed != nullptr && value != to_text(followed->get(options))) {
+          flags += std::string(" ") + setting.flag + " " + value;
+        }
+        continue;
+      }
       if (value != to_text(setting.get(defaults))) {
         flags += std::string(" ") + setting.flag + " " + value;
       }
@@ -208,8 +237,21 @@ std::vector<int64_t> StyleTransferOptions::scale_sides() const {
 }
 
 int64_t StyleTransferOptions::iterations_at(size_t index) const {
-  return index == 0 && initial_iterations_ > 0 && scale_sides().size() > 1 ? initial_iterations_
-                                                                           : iterations_;
+  const size_t scales = scale_sides().size();
+  if (initial_iterations_ <= 0 || scales < 2 || index + 1 >= scales) return iterations_;
+  if (index == 0) return initial_iterations_;
+  const double fraction = static_cast<double>(index) / static_cast<double>(scales - 1);
+  const double ratio = static_cast<double>(iterations_) / static_cast<double>(initial_iterations_);
+  return std::max<int64_t>(
+      1, std::lround(static_cast<double>(initial_iterations_) * std::pow(ratio, fraction)));
+}
+
+std::vector<std::string> StyleTransferOptions::loss_layers() const {
+  std::vector<std::string> layers = content_layers_;
+  for (const auto& name : style_layers_) {
+    if (std::find(layers.begin(), layers.end(), name) == layers.end()) layers.push_back(name);
+  }
+  return layers;
 }
 
 int64_t StyleTransferOptions::effective_style_size() const {

@@ -96,7 +96,7 @@ std::vector<Setting> make_settings() {
        [](O& o, const V& v) { o.style_scale(real(v)); }},
       {"iterations",
        "--iterations",
-       "Optimisation steps at each scale",
+       "Optimisation steps at each scale (at the last, with --initial-iterations)",
        SettingType::kInteger,
        kSteps,
        {},
@@ -312,7 +312,8 @@ std::vector<Setting> make_settings() {
        [](O& o, const V& v) { o.min_scale(integer(v)); }},
       {"initial_iterations",
        "--initial-iterations",
-       "Steps at the first scale when there are several",
+       "Steps at the first scale when there are several; the scales between take steps in "
+       "geometric progression from these to --iterations",
        SettingType::kInteger,
        kSteps,
        {},

@@ -17,7 +17,7 @@ StyleTargets StyleTransfer::style_targets(const torch::Tensor& style_rgb255,
   const auto style = style_rgb255.to(extractor_.device(), torch::kFloat32);
   StyleTargets targets;
   for (const auto& [height, width] : scale_shapes(options_, style.size(2), style.size(3))) {
-    if (const auto tiles = tile_plan(height, width)) {
+    if (const auto tiles = memory_plan(height, width).tile_plan()) {
       targets.scales.push_back(objective_.tiled_style_targets(
           extractor_, layer_type_, resize_image(style, height, width), *tiles, stop));
       continue;

@@ -136,19 +136,21 @@ struct StyleTransfer::Scale {
   explicit Scale(double decay) : average(decay) {}
 };
 
-StyleTransfer::Scale StyleTransfer::begin_scale(size_t index, const torch::Tensor& full,
+StyleTransfer::Scale StyleTransfer::begin_scale(size_t index, const MemoryPlan& plan,
+                                                const torch::Tensor& full,
                                                 const StyleTargets& style, const Scale* previous,
                                                 const torch::Tensor& init,
                                                 const torch::Tensor& resumed) const {
-  // Scales are fractions of the image as given, so an image of another size than `size` is
-  // still painted at its own size.
-  const auto [height, width] = scale_shapes(options_, full.size(2), full.size(3))[index];
+  // Scales are fractions of the image as given (`scale_plans`), so an image of another size
+  // than `size` is still painted at its own size.
+  const int64_t height = plan.height;
+  const int64_t width = plan.width;
   Scale scale(options_.average_decay());
   scale.index = index;
   scale.height = height;
   scale.width = width;
   scale.content = resize_image(full, height, width);
-  scale.tiles = tile_plan(height, width);
+  scale.tiles = plan.tile_plan();
   if (scale.tiles) {
     scale.content_targets = Objective::tiled_features(extractor_, layer_type_, scale.content,
                                                       *scale.tiles, options_.content_layers());
@@ -249,15 +251,13 @@ void StyleTransfer::end_scale(Scale& scale) const {
   scale.outcome.style_loss = loss.style.item<double>();
 }
 
-std::vector<double> StyleTransfer::work_shares(int64_t height, int64_t width) const {
-  const auto shapes = scale_shapes(options_, height, width);
+std::vector<double> StyleTransfer::work_shares(const std::vector<MemoryPlan>& plans) const {
   std::vector<double> shares;
   double total = 0;
-  for (size_t index = 0; index < shapes.size(); ++index) {
-    const auto [h, w] = shapes[index];
-    const MemoryPlan plan = memory_plan(h, w);
-    const double per_step =
-        static_cast<double>(h * w) * (plan.tiled() ? kTiledStepCost * plan.work : 1.0);
+  for (size_t index = 0; index < plans.size(); ++index) {
+    const MemoryPlan& plan = plans[index];
+    const double per_step = static_cast<double>(plan.height * plan.width) *
+                            (plan.tiled() ? kTiledStepCost * plan.work : 1.0);
     shares.push_back(per_step * static_cast<double>(options_.iterations_at(index)));
     total += shares.back();
   }
@@ -275,9 +275,10 @@ TransferResult StyleTransfer::run(const torch::Tensor& content_rgb255, const Sty
   TORCH_CHECK(style.scales.size() == scales, "style targets were computed for other options (",
               style.scales.size(), " scales, expected ", scales, ")");
   const int64_t total = options_.total_iterations();
+  const std::vector<MemoryPlan> plans = scale_plans(full.size(2), full.size(3));
+  // L-BFGS's history is sized once for the run, by its largest scale.
   const auto optimizer =
-      make_optimizer(options_, memory_plan(full.size(2), full.size(3)).tiled() ? kTiledLbfgsHistory
-                                                                               : kLbfgsHistory);
+      make_optimizer(options_, plans.back().tiled() ? kTiledLbfgsHistory : kLbfgsHistory);
   // Half-precision layers need their gradients scaled into range (see LossScaler).
   LossScaler scaler(layer_type_ == torch::kHalf);
   const bool eager_checks = !extractor_.device().is_cuda();
@@ -290,7 +291,7 @@ TransferResult StyleTransfer::run(const torch::Tensor& content_rgb255, const Sty
     first_done -= options_.iterations_at(first);
     ++first;
   }
-  const std::vector<double> shares = work_shares(full.size(2), full.size(3));
+  const std::vector<double> shares = work_shares(plans);
   double work_before = 0;  // the shares of the scales before the current one
   for (size_t index = 0; index < first; ++index) work_before += shares[index];
   const double work_at_start =
@@ -301,9 +302,9 @@ TransferResult StyleTransfer::run(const torch::Tensor& content_rgb255, const Sty
   std::unique_ptr<Scale> previous;
   for (size_t index = first; index < scales && !result.cancelled; ++index) {
     const bool resuming = index == first && iteration > 0;
-    auto scale =
-        std::make_unique<Scale>(begin_scale(index, full, style, previous.get(), init_rgb255,
-                                            resuming ? resume.image : torch::Tensor()));
+    auto scale = std::make_unique<Scale>(begin_scale(index, plans[index], full, style,
+                                                     previous.get(), init_rgb255,
+                                                     resuming ? resume.image : torch::Tensor()));
     const int64_t steps = options_.iterations_at(index);
     const int64_t done = index == first ? first_done : 0;
     optimizer->begin_scale(scale->image, previous ? previous->height * previous->width : int64_t{0},

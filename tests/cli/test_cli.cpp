@@ -224,6 +224,14 @@ TEST_F(Cli, TilesAreAnOptionAndAreReported) {
   ASSERT_EQ(plan.exit_code, 0) << plan.output;
   EXPECT_NE(plan.output.find("4096x3072 in "), std::string::npos) << plan.output;
   EXPECT_NE(plan.output.find("--memory-limit allows 6.0 GB"), std::string::npos) << plan.output;
+  // The print preset: its chain of scales, and its largest scale tiled within the limit.
+  const auto print = plan_of("--preset print --memory-limit 6G");
+  ASSERT_EQ(print.exit_code, 0) << print.output;
+  EXPECT_NE(print.output.find("4096x3072 in "), std::string::npos) << print.output;
+  EXPECT_NE(print.output.find("622 iterations each over 7 scales (512 to 4096 px: 200, 141, 100, "
+                              "71, 50, 35, 25 steps)"),
+            std::string::npos)
+      << print.output;
   const auto off = plan_of("--size 512 --tile off");
   EXPECT_NE(off.output.find("512x384 whole, about"), std::string::npos) << off.output;
 }

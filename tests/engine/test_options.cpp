@@ -72,6 +72,19 @@ TEST(Presets, FastIsASmallShortRunWithoutTheFifthBlock) {
   EXPECT_NO_THROW(o.validate());
 }
 
+TEST(Presets, PrintGoesCoarseToFineTo4096WithStepsHalvingAtEachDoubling) {
+  const auto o = StyleTransferOptions::preset("print");
+  EXPECT_EQ(o.scale_sides(), (std::vector<int64_t>{512, 724, 1024, 1448, 2048, 2896, 4096}));
+  std::vector<int64_t> steps;
+  for (size_t i = 0; i < o.scale_sides().size(); ++i) steps.push_back(o.iterations_at(i));
+  EXPECT_EQ(steps, (std::vector<int64_t>{200, 141, 100, 71, 50, 35, 25}));
+  // Adam goes on where the coarser scale left off.
+  EXPECT_EQ(o.scale_moments(), ScaleMoments::kCarry);
+  // Tiled wherever a scale does not fit: the memory budget decides, not the preset.
+  EXPECT_EQ(o.tile(), kTileAuto);
+  EXPECT_NO_THROW(o.validate());
+}
+
 TEST(Presets, TutorialComputesInFloat32LikeTheTensorFlowTutorial) {
   EXPECT_EQ(StyleTransferOptions::preset("tutorial").precision(), Precision::kFloat32);
 }
@@ -106,7 +119,7 @@ TEST(Presets, UnknownNameThrowsInvalidOptions) {
 
 TEST(Presets, EveryListedNameIsAPresetAndIsDescribed) {
   const auto& names = StyleTransferOptions::preset_names();
-  EXPECT_EQ(names, (Strings{"default", "tutorial", "fast"}));
+  EXPECT_EQ(names, (Strings{"default", "tutorial", "fast", "print"}));
   const std::string description = StyleTransferOptions::describe_presets();
   for (const auto& name : names) {
     EXPECT_NO_THROW(StyleTransferOptions::preset(name).validate()) << name;

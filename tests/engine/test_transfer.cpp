@@ -326,11 +326,27 @@ TEST(Scales, FirstScaleMayTakeMoreIterations) {
   const auto o = StyleTransferOptions().size(512).min_scale(256).iterations(50);
   EXPECT_EQ(o.total_iterations(), 150);
   const auto more = StyleTransferOptions(o).initial_iterations(200);
+  // 256, 362 and 512 px: the middle scale halfway, geometrically, from 200 to 50.
   EXPECT_EQ(more.iterations_at(0), 200);
-  EXPECT_EQ(more.iterations_at(1), 50);
-  EXPECT_EQ(more.total_iterations(), 300);
+  EXPECT_EQ(more.iterations_at(1), 100);
+  EXPECT_EQ(more.iterations_at(2), 50);
+  EXPECT_EQ(more.total_iterations(), 350);
   // With one scale, the initial count does not apply.
   EXPECT_EQ(StyleTransferOptions().iterations(50).initial_iterations(200).total_iterations(), 50);
+}
+
+TEST(Scales, StepsBetweenTheFirstAndLastScaleFallGeometrically) {
+  // 128, 181, 256, 362, 512: from 160 steps to 10, halving at each doubling of the side.
+  const auto o =
+      StyleTransferOptions().size(512).min_scale(128).initial_iterations(160).iterations(10);
+  std::vector<int64_t> steps;
+  for (size_t i = 0; i < o.scale_sides().size(); ++i) steps.push_back(o.iterations_at(i));
+  EXPECT_EQ(steps, (std::vector<int64_t>{160, 80, 40, 20, 10}));
+  EXPECT_EQ(o.total_iterations(), 310);
+  // Rising works the same way, and never below one step.
+  const auto rising = StyleTransferOptions(o).initial_iterations(10).iterations(160);
+  EXPECT_EQ(rising.iterations_at(2), 40);
+  EXPECT_EQ(StyleTransferOptions(o).initial_iterations(1).iterations(1).iterations_at(3), 1);
 }
 
 TEST(Scales, RunVisitsEachScaleCoarseToFine) {

@@ -3,10 +3,12 @@
 #include <torch/types.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "nst/engine/options.h"
+#include "nst/engine/tiling.h"
 
 // The memory model: what a run at a given size is estimated to need at its peak, whole or in
 // tiles, and the tiles `--tile auto` chooses to stay within a budget.
@@ -52,6 +54,8 @@ struct MemoryPlan {
   int64_t whole_image_bytes = 0;
 
   bool tiled() const { return core > 0; }
+  /// The tiles of a tiled plan; none when the image is computed whole.
+  std::optional<TilePlan> tile_plan() const;
 };
 
 /// Estimates of peak memory, fitted to peak resident memory measured on the CPU (see

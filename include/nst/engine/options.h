@@ -201,7 +201,10 @@ struct StyleTransferOptions {
   /// last is `size`. Each scale starts from the previous result, upsampled. 0 (or >= size):
   /// one scale only. Default 0.
   TORCH_ARG(int64_t, min_scale) = 0;
-  /// Steps at the first scale when there are several; 0 means `iterations`. Default 0.
+  /// Steps at the first scale when there are several; 0 means `iterations`. The scales between
+  /// the first and the last take steps in geometric progression from these to `iterations`
+  /// (neural-style's multi-resolution scripts halve them at each doubling of the side), so the
+  /// larger, costlier scales only refine what the coarser ones formed. Default 0.
   TORCH_ARG(int64_t, initial_iterations) = 0;
   /// Decay of the exponential moving average of the image (bias-corrected, restarted at each
   /// scale) that is kept as each scale's result; 0 keeps the lowest-loss image instead.
@@ -258,6 +261,9 @@ struct StyleTransferOptions {
   /// match, and Adam's settings are in range. Throws `nst::Error(kInvalidOptions)` otherwise.
   void validate() const;
 
+  /// Every layer a loss reads: the content layers, then the style layers not among them.
+  std::vector<std::string> loss_layers() const;
+
   /// The style weight of each style layer: `style_layer_weights`, or 1/n each when empty.
   std::vector<double> effective_style_layer_weights() const;
 
@@ -265,7 +271,8 @@ struct StyleTransferOptions {
   /// `size`; just `size` when `min_scale` is 0 or not below `size`.
   std::vector<int64_t> scale_sides() const;
 
-  /// Steps at scale `index` (0-based) of `scale_sides()`.
+  /// Steps at scale `index` (0-based) of `scale_sides()`: `initial_iterations` at the first,
+  /// `iterations` at the last, in geometric progression between (rounded, at least 1).
   int64_t iterations_at(size_t index) const;
 
   /// Steps over all scales.

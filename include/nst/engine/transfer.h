@@ -177,21 +177,21 @@ class StyleTransfer {
   torch::ScalarType layer_type() const { return layer_type_; }
 
  private:
-  // The tiles a `height` × `width` image is computed in, or none: untiled, or no larger
-  // than one core.
-  std::optional<TilePlan> tile_plan(int64_t height, int64_t width) const;
+  // How each scale of a `height` × `width` content is computed (`scale_shapes`), planned once
+  // per run: --tile auto searches the cores for each.
+  std::vector<MemoryPlan> scale_plans(int64_t height, int64_t width) const;
   torch::Tensor starting_image(const torch::Tensor& content, const torch::Tensor& init) const;
 
   struct Scale;
-  // Scale `index` of `full`: its content, targets and starting image (from `previous`'s
-  // result, or the starting image for the first).
+  // Scale `index` of `full`, computed as `plan` says: its content, targets and starting image
+  // (from `previous`'s result, or the starting image for the first).
   // `resumed`, when defined, is the image the first scale of this run starts from.
-  Scale begin_scale(size_t index, const torch::Tensor& full, const StyleTargets& style,
-                    const Scale* previous, const torch::Tensor& init,
+  Scale begin_scale(size_t index, const MemoryPlan& plan, const torch::Tensor& full,
+                    const StyleTargets& style, const Scale* previous, const torch::Tensor& init,
                     const torch::Tensor& resumed = {}) const;
   // Each scale's estimated share of the run's work: its steps times its pixels, times the
-  // tiles' extra reading when tiled.
-  std::vector<double> work_shares(int64_t height, int64_t width) const;
+  // tiles' extra reading when tiled (`plans`, one per scale).
+  std::vector<double> work_shares(const std::vector<MemoryPlan>& plans) const;
   // The loss of the scale's image and its gradient (through `scaler`); keeps the image if its
   // loss is the lowest yet, notes a non-finite loss and gives the event its losses, all on the
   // device.
