@@ -21,6 +21,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/common.sh
 
+# The models of each seed are exported with torch: say at once where no Python has it.
+find_torch_python >/dev/null
 build_dir=${NST_BUILD_DIR:-build}
 pairs=${NST_PRINT_PAIRS:-fruits:starry_night home:baboon}
 sizes=${NST_PRINT_SIZES:-724 1024}

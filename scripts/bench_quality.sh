@@ -21,6 +21,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/common.sh
 
+# The models of each seed are exported with torch: say at once where no Python has it.
+find_torch_python >/dev/null
 build_dir=${NST_BUILD_DIR:-build}
 small_pairs=${NST_QUALITY_SMALL-fruits:starry_night home:baboon messi5:starry_night building:baboon}
 large_pairs=${NST_QUALITY_LARGE-fruits:starry_night home:baboon}

@@ -515,7 +515,8 @@ TEST(CliInfo, HelpAndCompletionOfferTheTutorialPresetButNotItsDeprecatedName) {
     if (line.rfind("  --preset", 0) == 0) preset_lines.push_back(line);
   }
   ASSERT_EQ(preset_lines.size(), 1u) << help.output;
-  EXPECT_NE(preset_lines[0].find("{default,tutorial,fast}"), std::string::npos) << preset_lines[0];
+  EXPECT_NE(preset_lines[0].find("{default,tutorial,fast,print}"), std::string::npos)
+      << preset_lines[0];
   EXPECT_EQ(lines_with(help.output, "  tutorial: ").size(), 1u) << help.output;
   EXPECT_EQ(lines_with(help.output, "  seed: ").size(), 0u) << help.output;
 
@@ -523,7 +524,8 @@ TEST(CliInfo, HelpAndCompletionOfferTheTutorialPresetButNotItsDeprecatedName) {
   ASSERT_EQ(completion.exit_code, 0) << completion.output;
   const auto choices = lines_with(completion.output, "'--preset')");
   ASSERT_EQ(choices.size(), 1u) << completion.output;
-  EXPECT_NE(choices[0].find("choices='default tutorial fast'"), std::string::npos) << choices[0];
+  EXPECT_NE(choices[0].find("choices='default tutorial fast print'"), std::string::npos)
+      << choices[0];
 }
 
 // The option names at the start of --help's lines ("  -c,--content TEXT ...").

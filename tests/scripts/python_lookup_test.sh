@@ -56,7 +56,7 @@ expected="error: no Python interpreter here can import torch (tried: $NST_SYSTEM
 [ "$message" = "$expected" ] || fail "message: '$message'"
 
 # 3. Each script that needs torch stops with that message before any work.
-for script in check_cuda.sh bench_quality.sh bench_batch.sh; do
+for script in check_cuda.sh bench_quality.sh bench_print.sh bench_batch.sh; do
   output=$(NST_BUILD_DIR=$work/no-build NST_CHECK_BUILD_DIR=$work/no-build \
     bash "$scripts/$script" 2>&1)
   status=$?
