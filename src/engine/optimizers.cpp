@@ -16,8 +16,9 @@ class Adam final : public PixelOptimizer {
  public:
   explicit Adam(const StyleTransferOptions& options) : options_(options) {}
 
-  void begin_scale(const torch::Tensor& image, int64_t previous_pixels, int64_t steps,
+  void begin_scale(const torch::Tensor& image, size_t index, int64_t previous_pixels, int64_t steps,
                    int64_t done) override {
+    first_rate_ = options_.learning_rate_at(index);
     scale_steps_ = steps;
     scale_step_ = done;
     const bool fresh = !m_.defined() || options_.scale_moments() == ScaleMoments::kReset;
@@ -62,10 +63,10 @@ class Adam final : public PixelOptimizer {
   bool keeps_pixels_in_range() const override { return true; }
 
  private:
-  // The rate of this step of the scale: constant, or half a cosine from the first rate to the
-  // last over the scale's steps, so each scale starts with large steps and settles at its end.
+  // The rate of this step of the scale: constant, or half a cosine from the scale's first rate
+  // to the last over its steps, so each scale starts with large steps and settles at its end.
   double learning_rate() const {
-    const double first = options_.learning_rate();
+    const double first = first_rate_;
     if (options_.lr_schedule() == LrSchedule::kConstant || scale_steps_ < 2) return first;
     const double last = options_.final_learning_rate();
     const double progress =
@@ -76,7 +77,8 @@ class Adam final : public PixelOptimizer {
   const StyleTransferOptions options_;
   torch::Tensor m_;
   torch::Tensor v_;
-  int64_t steps_ = 0;  // since the moments were last reset, for the bias corrections
+  int64_t steps_ = 0;        // since the moments were last reset, for the bias corrections
+  double first_rate_ = 0.0;  // this scale's rate at its first step
   int64_t scale_steps_ = 0;
   int64_t scale_step_ = 0;
 };
@@ -90,8 +92,8 @@ class Lbfgs final : public PixelOptimizer {
   Lbfgs(const StyleTransferOptions& options, int64_t history)
       : options_(options), history_(history) {}
 
-  void begin_scale(const torch::Tensor& image, int64_t /*previous_pixels*/, int64_t /*steps*/,
-                   int64_t /*done*/) override {
+  void begin_scale(const torch::Tensor& image, size_t /*index*/, int64_t /*previous_pixels*/,
+                   int64_t /*steps*/, int64_t /*done*/) override {
     // Curvature pairs of another size mean nothing at this one: the history starts again.
     lbfgs_ = std::make_unique<torch::optim::LBFGS>(
         std::vector<torch::Tensor>{image}, torch::optim::LBFGSOptions(options_.learning_rate())

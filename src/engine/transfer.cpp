@@ -307,8 +307,8 @@ TransferResult StyleTransfer::run(const torch::Tensor& content_rgb255, const Sty
                                                      resuming ? resume.image : torch::Tensor()));
     const int64_t steps = options_.iterations_at(index);
     const int64_t done = index == first ? first_done : 0;
-    optimizer->begin_scale(scale->image, previous ? previous->height * previous->width : int64_t{0},
-                           steps, done);
+    optimizer->begin_scale(scale->image, index,
+                           previous ? previous->height * previous->width : int64_t{0}, steps, done);
     for (int64_t step = done + 1; step <= steps; ++step) {
       ProgressEvent event;
       event.iteration = ++iteration;

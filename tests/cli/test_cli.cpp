@@ -162,7 +162,7 @@ TEST_F(Cli, LearningRateScheduleAndScaleMomentsAreOptionsAndAreReported) {
   const std::string cosine = (out_ / "cosine.png").string();
   const std::string report = (out_ / "cosine.json").string();
   const auto result = nst(arguments(cosine,
-                                    "--lr-schedule cosine --lr-final 0.25 "
+                                    "--lr-schedule cosine --lr-final 0.25 --scale-lr 5 "
                                     "--scale-moments rescale --report " +
                                         shell_quote(report)));
   ASSERT_EQ(result.exit_code, 0) << result.output;
@@ -170,8 +170,10 @@ TEST_F(Cli, LearningRateScheduleAndScaleMomentsAreOptionsAndAreReported) {
   const std::string json = test::read_bytes(report);
   EXPECT_NE(json.find("\"lr_schedule\": \"cosine\""), std::string::npos) << json;
   EXPECT_NE(json.find("\"final_learning_rate\": 0.25"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"scale_learning_rate\": 5"), std::string::npos) << json;
   EXPECT_NE(json.find("\"scale_moments\": \"rescale\""), std::string::npos) << json;
-  for (const char* bad : {"--lr-schedule linear", "--lr-final -1", "--scale-moments keep"}) {
+  for (const char* bad :
+       {"--lr-schedule linear", "--lr-final -1", "--scale-lr 0", "--scale-moments keep"}) {
     const auto refused = nst(arguments((out_ / "x.png").string(), bad));
     EXPECT_NE(refused.exit_code, 0) << bad;
     EXPECT_FALSE(fs::exists(out_ / "x.png")) << bad;

@@ -42,7 +42,7 @@ TEST(Adam, FirstStepMovesEachPixelByTheLearningRate) {
   const auto o = adam(3.0);
   auto optimizer = make_optimizer(o);
   auto image = mid_grey(4, 5);
-  optimizer->begin_scale(image, 0, 10);
+  optimizer->begin_scale(image, 0, 0, 10);
   const auto moved = moves(*optimizer, image, 1);
   EXPECT_NEAR(moved[0], 3.0, 1e-3);
   EXPECT_TRUE(torch::allclose(image, torch::full_like(image, 125.0), 1e-4, 1e-3));
@@ -51,7 +51,7 @@ TEST(Adam, FirstStepMovesEachPixelByTheLearningRate) {
 TEST(Adam, KeepsPixelsInRange) {
   auto optimizer = make_optimizer(adam(50.0));
   auto image = torch::full({1, 3, 2, 2}, 10.0);
-  optimizer->begin_scale(image, 0, 3);
+  optimizer->begin_scale(image, 0, 0, 3);
   moves(*optimizer, image, 3);
   EXPECT_EQ(image.min().item<double>(), 0.0);
   EXPECT_TRUE(optimizer->keeps_pixels_in_range());
@@ -63,7 +63,7 @@ TEST(Adam, CosineScheduleGoesFromTheRateToTheFinalRateOverEachScale) {
   auto image = mid_grey(2, 2);
   for (const int64_t side : {2, 3}) {
     image = mid_grey(side, side);
-    optimizer->begin_scale(image, 4, 5);
+    optimizer->begin_scale(image, static_cast<size_t>(side - 2), 4, 5);
     const auto moved = moves(*optimizer, image, 5);
     // With a constant gradient m̂/√v̂ is 1, so each move is that step's rate: 8, then down
     // half a cosine, 1 at the scale's last step.
@@ -75,10 +75,30 @@ TEST(Adam, CosineScheduleGoesFromTheRateToTheFinalRateOverEachScale) {
   }
 }
 
+TEST(Adam, LaterScalesStartFromTheScaleRate) {
+  const auto o =
+      adam(8.0).lr_schedule(LrSchedule::kCosine).final_learning_rate(1.0).scale_learning_rate(3.0);
+  auto optimizer = make_optimizer(o);
+  auto image = mid_grey(2, 2);
+  optimizer->begin_scale(image, 0, 0, 3);
+  EXPECT_NEAR(moves(*optimizer, image, 1)[0], 8.0, 1e-2);
+  // The second scale, and a run resumed at the third (no scale before it in this run): both
+  // start at the scale rate and still end at the final rate.
+  for (const auto& [index, previous_pixels] : {std::pair<size_t, int64_t>{1, 4}, {2, 0}}) {
+    optimizer = make_optimizer(o);
+    image = mid_grey(3, 3);
+    optimizer->begin_scale(image, index, previous_pixels, 3);
+    const auto moved = moves(*optimizer, image, 3);
+    EXPECT_NEAR(moved[0], 3.0, 1e-2) << "scale " << index;
+    EXPECT_NEAR(moved[1], 2.0, 1e-2) << "scale " << index;
+    EXPECT_NEAR(moved[2], 1.0, 1e-2) << "scale " << index;
+  }
+}
+
 TEST(Adam, ConstantScheduleKeepsTheRate) {
   auto optimizer = make_optimizer(adam(2.0));
   auto image = mid_grey(2, 2);
-  optimizer->begin_scale(image, 0, 4);
+  optimizer->begin_scale(image, 0, 0, 4);
   for (const double moved : moves(*optimizer, image, 4)) EXPECT_NEAR(moved, 2.0, 1e-3);
 }
 
@@ -89,10 +109,10 @@ double move_after_a_scale(ScaleMoments moments, double ratio) {
   const auto o = adam(2.0).scale_moments(moments);
   auto optimizer = make_optimizer(o);
   auto image = mid_grey(2, 2);
-  optimizer->begin_scale(image, 0, 20);
+  optimizer->begin_scale(image, 0, 0, 20);
   moves(*optimizer, image, 20);
   auto larger = mid_grey(4, 4);
-  optimizer->begin_scale(larger, 4, 20);
+  optimizer->begin_scale(larger, 1, 4, 20);
   return moves(*optimizer, larger, 30, kGradient * ratio).back();
 }
 
@@ -118,7 +138,7 @@ TEST(Lbfgs, EvaluatesTheClosureOncePerStepAndDescends) {
   EXPECT_FALSE(optimizer->keeps_pixels_in_range());
   // A quadratic bowl around 100: L = ½|x − 100|², gradient x − 100.
   auto image = mid_grey(3, 3);
-  optimizer->begin_scale(image, 0, 10);
+  optimizer->begin_scale(image, 0, 0, 10);
   int evaluations = 0;
   for (int i = 0; i < 10; ++i) {
     optimizer->step(image, [&] {

@@ -51,6 +51,9 @@ TEST(Presets, DefaultIsTheDefaultConstructedOptions) {
   EXPECT_DOUBLE_EQ(o.learning_rate(), 20.0);
   EXPECT_EQ(o.lr_schedule(), LrSchedule::kCosine);
   EXPECT_DOUBLE_EQ(o.final_learning_rate(), 0.5);
+  // Every scale starts at --lr unless --scale-lr says otherwise.
+  EXPECT_DOUBLE_EQ(o.learning_rate_at(3), 20.0);
+  EXPECT_DOUBLE_EQ(StyleTransferOptions(o).learning_rate(5).learning_rate_at(3), 5.0);
   EXPECT_EQ(o.scale_moments(), ScaleMoments::kReset);
   EXPECT_DOUBLE_EQ(o.beta1(), 0.9);
   EXPECT_DOUBLE_EQ(o.beta2(), 0.9);
@@ -78,8 +81,11 @@ TEST(Presets, PrintGoesCoarseToFineTo4096WithStepsHalvingAtEachDoubling) {
   std::vector<int64_t> steps;
   for (size_t i = 0; i < o.scale_sides().size(); ++i) steps.push_back(o.iterations_at(i));
   EXPECT_EQ(steps, (std::vector<int64_t>{200, 141, 100, 71, 50, 35, 25}));
-  // Adam goes on where the coarser scale left off.
+  // Adam goes on where the coarser scale left off, and refines the larger scales at a lower rate.
   EXPECT_EQ(o.scale_moments(), ScaleMoments::kCarry);
+  EXPECT_DOUBLE_EQ(o.learning_rate_at(0), 20.0);
+  EXPECT_DOUBLE_EQ(o.learning_rate_at(1), 8.0);
+  EXPECT_DOUBLE_EQ(o.learning_rate_at(6), 8.0);
   // Tiled wherever a scale does not fit: the memory budget decides, not the preset.
   EXPECT_EQ(o.tile(), kTileAuto);
   EXPECT_NO_THROW(o.validate());
@@ -202,6 +208,10 @@ INSTANTIATE_TEST_SUITE_P(
                     "final learning rate"},
         InvalidCase{"NanFinalLearningRate", [] { return O().final_learning_rate(kNaN); },
                     "final learning rate"},
+        InvalidCase{"NegativeScaleLearningRate", [] { return O().scale_learning_rate(-1); },
+                    "scale learning rate"},
+        InvalidCase{"NanScaleLearningRate", [] { return O().scale_learning_rate(kNaN); },
+                    "scale learning rate"},
         InvalidCase{"NoStyleLayers", [] { return O().style_layers({}); }, nullptr},
         InvalidCase{"TooFewLayerWeights",
                     [] {

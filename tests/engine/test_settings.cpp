@@ -115,8 +115,9 @@ TEST(Settings, ValidateHoldsEveryNumberToItsBounds) {
     const double below = b.low_open ? b.low : b.low - 1;
     for (double bad : {below, std::numeric_limits<double>::quiet_NaN()}) {
       if (b.or_zero && bad == 0) continue;
-      // 0 first-scale steps means "as many as --iterations".
-      if (std::string(setting.key) == "initial_iterations" && bad == 0) continue;
+      // 0 first-scale steps means "as many as --iterations", a scale rate of 0 "as --lr".
+      const std::string key = setting.key;
+      if ((key == "initial_iterations" || key == "scale_learning_rate") && bad == 0) continue;
       if (integer && std::isnan(bad)) continue;
       StyleTransferOptions options;
       if (integer) {

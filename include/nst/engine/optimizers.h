@@ -27,12 +27,13 @@ class PixelOptimizer {
  public:
   virtual ~PixelOptimizer() = default;
 
-  /// Starts a scale of `steps` steps: `image` ([1, 3, H, W], float32, the tensor `step` will
-  /// change) is the starting image, and `previous_pixels` the pixel count of the scale before
-  /// (0 for the first). The optimiser carries, rescales or drops its state as its options say.
-  /// `done` of the steps were taken by an earlier run (resumed): schedules go on from there.
-  virtual void begin_scale(const torch::Tensor& image, int64_t previous_pixels, int64_t steps,
-                           int64_t done = 0) = 0;
+  /// Starts scale `index` (0-based) of `steps` steps: `image` ([1, 3, H, W], float32, the
+  /// tensor `step` will change) is the starting image, and `previous_pixels` the pixel count of
+  /// the scale before (0 for the first, or where a resumed run starts). The optimiser carries,
+  /// rescales or drops its state as its options say. `done` of the steps were taken by an
+  /// earlier run (resumed): schedules go on from there.
+  virtual void begin_scale(const torch::Tensor& image, size_t index, int64_t previous_pixels,
+                           int64_t steps, int64_t done = 0) = 0;
 
   /// Measures the gradient at `image` with `measure`, then changes `image` in place.
   virtual void step(torch::Tensor& image, const GradientClosure& measure) = 0;

@@ -179,6 +179,10 @@ struct StyleTransferOptions {
   /// Adam's learning rate at the last step of each scale with the cosine schedule, in pixel
   /// units. Default 0.5.
   TORCH_ARG(double, final_learning_rate) = 0.5;
+  /// Adam's learning rate at the first step of each scale after the first, in pixel units;
+  /// 0 means `learning_rate`. A later scale starts from a picture already formed, which the
+  /// first scale's large steps would scramble before its few steps could settle it. Default 0.
+  TORCH_ARG(double, scale_learning_rate) = 0.0;
   /// Adam's decay of the first-moment estimate. Default 0.9: with the tutorial's 0.99 the
   /// momentum lags a hundred steps behind, and short runs end worse (see doc/performance.md).
   TORCH_ARG(double, beta1) = 0.9;
@@ -274,6 +278,10 @@ struct StyleTransferOptions {
   /// Steps at scale `index` (0-based) of `scale_sides()`: `initial_iterations` at the first,
   /// `iterations` at the last, in geometric progression between (rounded, at least 1).
   int64_t iterations_at(size_t index) const;
+
+  /// Adam's learning rate at the first step of scale `index` (0-based): `learning_rate` at the
+  /// first scale, `scale_learning_rate` (or `learning_rate` where that is 0) at the others.
+  double learning_rate_at(size_t index) const;
 
   /// Steps over all scales.
   int64_t total_iterations() const;
