@@ -344,7 +344,9 @@ std::vector<OptionInfo> add_arguments(CLI::App& app, CliOptions& o) {
           ValueKind::kChoice, names_of<ProgressMode>());
   declare(app.add_option("--print-every", o.print_every,
                          "Plain and json progress, and the report's loss curve, every N "
-                         "iterations (default: a tenth of a job)")
+                         "iterations (default: progress at each tenth of a job's work, each "
+                         "step weighed by its scale's pixels; the loss curve every tenth of its "
+                         "steps)")
               ->check(CLI::Range(1, 1000000)),
           ValueKind::kNumber);
   auto* quiet = app.add_flag("-q,--quiet", o.quiet, "Print errors only");

@@ -113,14 +113,41 @@ std::string describe_run(const RunSummary& s) {
                      s.report.empty() ? "" : "; report '" + s.report + "'");
 }
 
+// Which steps the plain and json displays show: every `every` iterations when --print-every
+// gives it, else one each time the job's work passes another tenth. Work weighs each step by its
+// scale's pixels (`ProgressEvent::work_done`), so a coarse-to-fine chain's lines come evenly in
+// time, not all in its cheap first scales and then none for the hours of its last. A job's
+// last step is always shown.
+class StepSampler {
+ public:
+  explicit StepSampler(int64_t every) : every_(every) {}
+
+  void job_started() { tenths_shown_ = 0; }
+
+  bool due(const ProgressEvent& e) {
+    if (e.iteration == e.iterations) return true;
+    if (every_ > 0) return e.iteration % every_ == 0;
+    // The small margin keeps a step that lands exactly on a tenth from being rounded below it.
+    const int tenths = static_cast<int>(std::floor(std::clamp(e.work_done, 0.0, 1.0) * 10 + 1e-9));
+    if (tenths <= tenths_shown_) return false;
+    tenths_shown_ = tenths;
+    return true;
+  }
+
+ private:
+  int64_t every_;
+  int tenths_shown_ = 0;
+};
+
 // Plain lines through the logger; also the base of the bar, which differs only in how it shows
 // iterations.
 class PlainDisplay : public ProgressDisplay {
  public:
-  explicit PlainDisplay(int64_t print_every) : print_every_(print_every) {}
+  explicit PlainDisplay(int64_t print_every) : sampler_(print_every) {}
 
   void job_started(const Job& job, size_t position, size_t total) override {
     clock_.job_started(position, total);
+    sampler_.job_started();
     if (total > 1) {
       spdlog::info("job {}/{}: '{}' x '{}' -> '{}'", position, total, job.content, job.style,
                    job.output);
@@ -143,7 +170,7 @@ class PlainDisplay : public ProgressDisplay {
 
   void iteration(const Job&, const ProgressEvent& e) override {
     clock_.iteration(e);
-    if (e.iteration % print_every_ != 0 && e.iteration != e.iterations) return;
+    if (!sampler_.due(e)) return;
     spdlog::info(
         "{}iteration {}/{}: loss {:.4g} (content {:.4g}, style {:.4g}), {:.3f} s/it, ETA {}",
         prefix(), e.iteration, e.iterations, e.loss(), e.content_loss(), e.style_loss(),
@@ -175,7 +202,7 @@ class PlainDisplay : public ProgressDisplay {
   BatchClock clock_;
 
  private:
-  int64_t print_every_;
+  StepSampler sampler_;
 };
 
 class BarDisplay : public PlainDisplay {
@@ -216,10 +243,11 @@ class BarDisplay : public PlainDisplay {
 
 class JsonDisplay : public ProgressDisplay {
  public:
-  explicit JsonDisplay(int64_t print_every) : print_every_(print_every) {}
+  explicit JsonDisplay(int64_t print_every) : sampler_(print_every) {}
 
   void job_started(const Job& job, size_t position, size_t total) override {
     clock_.job_started(position, total);
+    sampler_.job_started();
     emit({{"event", "job_start"},
           {"position", position},
           {"jobs", total},
@@ -231,7 +259,7 @@ class JsonDisplay : public ProgressDisplay {
 
   void iteration(const Job& job, const ProgressEvent& e) override {
     clock_.iteration(e);
-    if (e.iteration % print_every_ != 0 && e.iteration != e.iterations) return;
+    if (!sampler_.due(e)) return;
     emit({{"event", "iteration"},
           {"index", job.index},
           {"iteration", e.iteration},
@@ -272,7 +300,7 @@ class JsonDisplay : public ProgressDisplay {
     std::fflush(stderr);
   }
 
-  int64_t print_every_;
+  StepSampler sampler_;
   BatchClock clock_;
 };
 
@@ -301,9 +329,8 @@ ProgressMode pick_progress_mode(const std::string& requested, bool quiet) {
   return isatty(STDERR_FILENO) == 1 ? ProgressMode::kBar : ProgressMode::kPlain;
 }
 
-std::unique_ptr<ProgressDisplay> ProgressDisplay::create(ProgressMode mode, int print_every,
-                                                         int64_t iterations) {
-  const int64_t every = sample_interval(print_every, iterations);
+std::unique_ptr<ProgressDisplay> ProgressDisplay::create(ProgressMode mode, int print_every) {
+  const int64_t every = print_every;
   switch (mode) {
     case ProgressMode::kBar:
       return std::make_unique<BarDisplay>();

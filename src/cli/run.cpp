@@ -299,7 +299,7 @@ bool write_run_files(const std::vector<RunFile>& files, const RunInfo& info,
 int run_batch(const CliOptions& cli, const StyleTransferOptions& options, StopDeadline& deadline,
               std::vector<JobResult>& results, RunInfo& info, const std::string& executable) {
   BatchOptions batch = batch_options(cli);
-  batch.loss_every = cli.print_every;  // the report's loss history as often as the log's lines
+  batch.loss_every = cli.print_every;  // the report's loss history as often as --print-every
   info.options = options;
   info.batch = batch;
   // Every phase below asks this where it may wait or take long, and ends within a fraction of
@@ -385,8 +385,7 @@ int run(const CliOptions& cli, const std::string& executable) {
   std::vector<RunFile> files = run_files(cli);
   try {
     const StyleTransferOptions options = resolve_options(cli);
-    display = ProgressDisplay::create(pick_progress_mode(cli.progress, cli.quiet), cli.print_every,
-                                      options.total_iterations());
+    display = ProgressDisplay::create(pick_progress_mode(cli.progress, cli.quiet), cli.print_every);
     deadline.forward_to(display.get());
     prepare_run_files(files);
     exit_code = run_batch(cli, options, deadline, results, info, executable);

@@ -684,6 +684,33 @@ TEST_F(BatchCli, JsonProgressEvents) {
   EXPECT_EQ(parsed[10]["counts"]["done"], 2);
 }
 
+// Without --print-every, a step is shown each time the job's work passes another tenth, work
+// weighing each step by its scale's pixels: a coarse-to-fine chain's lines come evenly in time
+// instead of crowding its cheap first scale.
+TEST_F(BatchCli, DefaultProgressFollowsTheWorkAcrossScales) {
+  small_contents();
+  styles();
+  // Scales of 32, 45 and 64 px with 20, 6 and 2 steps: the first scale's 20 steps are half
+  // of the work, the last scale's 2 steps a fifth of it.
+  const auto run =
+      nst("-c contents/a.png -s styles/x.png -o out.png --size 64 --min-scale 32 "
+          "--initial-iterations 20 --iterations 2 --progress json --model " +
+          shell_quote(kModel));
+  ASSERT_EQ(run.exit_code, 0) << run.all();
+  std::vector<int64_t> shown;
+  for (const auto& line : lines_of(run.err)) {
+    const json event = parse_json(line);
+    if (event.value("event", "") == "iteration") shown.push_back(event["iteration"].get<int64_t>());
+  }
+  ASSERT_FALSE(shown.empty()) << run.err;
+  EXPECT_LE(shown.size(), 10u) << run.err;
+  EXPECT_LE(std::count_if(shown.begin(), shown.end(), [](int64_t i) { return i <= 20; }), 5)
+      << run.err;
+  // Both steps of the last scale: the first passes nine tenths, the second ends the job.
+  EXPECT_EQ(std::vector<int64_t>(shown.end() - 2, shown.end()), (std::vector<int64_t>{27, 28}))
+      << run.err;
+}
+
 TEST_F(BatchCli, JsonProgressReportsErrorsAsJson) {
   small_contents();
   styles();

@@ -50,9 +50,9 @@ struct RunSummary {
 /// Shows a batch's progress; one implementation per mode.
 class ProgressDisplay : public BatchListener {
  public:
-  /// `print_every` 0 means about a tenth of a job's `iterations`.
-  static std::unique_ptr<ProgressDisplay> create(ProgressMode mode, int print_every,
-                                                 int64_t iterations);
+  /// The plain and json displays show a step every `print_every` iterations; 0: each time
+  /// a job's work (steps weighed by their scale's pixels) passes another tenth.
+  static std::unique_ptr<ProgressDisplay> create(ProgressMode mode, int print_every);
 
   /// The run is over.
   virtual void run_finished(const RunSummary& summary) = 0;
