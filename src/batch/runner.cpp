@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <opencv2/imgproc.hpp>
 #include <sstream>
 
 #include "nst/batch/checkpoint.h"
@@ -43,6 +44,30 @@ void check_input_size(const torch::Tensor& rgb, const std::string& path,
   }
 }
 
+// The content's alpha plane at `image`'s size: a scale smaller than the output keeps its
+// pictures (--save-every, the .partial) at its own size.
+cv::Mat alpha_at_size_of(const cv::Mat& alpha, const torch::Tensor& image) {
+  const cv::Size size(static_cast<int>(image.size(3)), static_cast<int>(image.size(2)));
+  if (alpha.empty() || alpha.size() == size) return alpha;
+  cv::Mat resized;
+  cv::resize(alpha, resized, size, 0, 0, cv::INTER_AREA);
+  return resized;
+}
+
+// Tells the listener that a job's optimisation is over when it goes out of scope, however the
+// scope ends.
+class OptimisationEnd {
+ public:
+  OptimisationEnd(BatchListener& listener, const Job& job) : listener_(listener), job_(job) {}
+  ~OptimisationEnd() { listener_.optimisation_ended(job_); }
+  OptimisationEnd(const OptimisationEnd&) = delete;
+  OptimisationEnd& operator=(const OptimisationEnd&) = delete;
+
+ private:
+  BatchListener& listener_;
+  const Job& job_;
+};
+
 }  // namespace
 
 int64_t sample_interval(int64_t every, int64_t iterations) {
@@ -79,17 +104,17 @@ void BatchRunner::check_memory(const std::string& content_path) {
   engine_.check_memory(size.height, size.width, content_path);
 }
 
-ResumePoint BatchRunner::resume_point(const Job& job, const std::string& key,
-                                      const torch::Tensor& content) {
+ResumePoint BatchRunner::resume_point(const Job& job, const std::string& key) {
   const auto checkpoint = read_checkpoint(job.output);
   if (!checkpoint || checkpoint->job_key != key ||
       checkpoint->iterations != engine_.options().total_iterations()) {
     return {};  // another job's, or none: the stale files are replaced when this one ends
   }
   try {
-    const int64_t long_side = std::max(content.size(2), content.size(3));
+    // Read at its own size, the scale's it was kept at (`keep_partial`): the engine brings it
+    // to the scale it resumes, so an image kept at that scale comes back unresampled.
     return {checkpoint->iteration,
-            load_image(partial_path(job.output), long_side, batch_.max_input_pixels, stop_).rgb};
+            load_image(partial_path(job.output), 0, batch_.max_input_pixels, stop_).rgb};
   } catch (const Error&) {
     return {};  // a .partial that does not decode is started over
   }
@@ -267,14 +292,16 @@ void BatchRunner::run_job(JobResult& result, BatchListener& listener) {
       resumable = resumable && !is_stream(path);
     }
     const std::string key = resumable ? job_key(job, options, batch_.init_image) : "";
-    const ResumePoint resume = resumable ? resume_point(job, key, content.rgb) : ResumePoint();
+    const ResumePoint resume = resumable ? resume_point(job, key) : ResumePoint();
     if (resume.iteration > 0) {
       result.resumed_from = resume.iteration;
       listener.job_resumed(job, resume.iteration);
     }
+    // The .partial is the image at its scale's size: a resumed run gets it back unresampled,
+    // and keeping it every --save-every steps costs little at a print's small scales, where
+    // the output's size would take longer to encode than the steps between.
     const auto keep_partial = [&](const torch::Tensor& image, int64_t iteration) {
-      save_image(partial_path(job.output),
-                 resize_image(image, content.rgb.size(2), content.rgb.size(3)), content.alpha);
+      save_image(partial_path(job.output), image, alpha_at_size_of(content.alpha, image));
       if (resumable) write_checkpoint(job.output, {iteration, options.total_iterations(), key});
     };
 
@@ -295,7 +322,8 @@ void BatchRunner::run_job(JobResult& result, BatchListener& listener) {
             listener.iteration(job, e);
             if (batch_.save_every > 0 && !to_stdout && e.iteration % batch_.save_every == 0 &&
                 e.iteration < e.iterations) {
-              save_image(iteration_path(job.output, e.iteration), e.image, content.alpha);
+              save_image(iteration_path(job.output, e.iteration), e.image,
+                         alpha_at_size_of(content.alpha, e.image));
               // Also where a killed run resumes from.
               keep_partial(e.image, e.iteration);
             }
@@ -318,7 +346,10 @@ void BatchRunner::run_job(JobResult& result, BatchListener& listener) {
       listener.optimisation_ended(job);
       throw;
     }
-    listener.optimisation_ended(job);
+    // The image the last step made is written before the optimisation ends for the listener:
+    // a stop waits for it as it waits for the step (the CLI's watch gives the run a short
+    // grace only after that), so a print's .partial or output is not cut off halfway.
+    OptimisationEnd ended(listener, job);
     result.iterations = transfer.iterations;
     result.optimisation_seconds = transfer.seconds;
     result.scales = transfer.scales;
@@ -329,7 +360,7 @@ void BatchRunner::run_job(JobResult& result, BatchListener& listener) {
       // Standard output gets only finished pictures: an interrupted one is not written there.
       if (!to_stdout) {
         result.written = partial_path(job.output);
-        keep_partial(transfer.image, transfer.iterations);
+        keep_partial(transfer.scale_image, transfer.iterations);
       }
       result.status = JobStatus::kInterrupted;
       result.reason = "interrupted after " + std::to_string(transfer.iterations) + " of " +

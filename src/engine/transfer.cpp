@@ -353,6 +353,7 @@ TransferResult StyleTransfer::run(const torch::Tensor& content_rgb255, const Sty
     image = keep_content_colours(image, full);
   }
   result.image = image.to(torch::kCPU);
+  result.scale_image = previous->result.clamp(0.0, 255.0).to(torch::kCPU);
   result.loss = result.scales.back().loss;
   result.content_loss = result.scales.back().content_loss;
   result.style_loss = result.scales.back().style_loss;

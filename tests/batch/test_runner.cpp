@@ -12,6 +12,7 @@
 #include "nst/batch/checkpoint.h"
 #include "nst/batch/runner.h"
 #include "nst/engine/error.h"
+#include "nst/io/image_io.h"
 #include "nst/io/model_file.h"
 #include "test_images.h"
 
@@ -82,8 +83,9 @@ TEST_F(Runner, AStopBeforeTheLastStepKeepsAPartial) {
   EXPECT_EQ(results[1].status, JobStatus::kPending);
 }
 
-// A job stopped in its second scale takes up its work where it stopped when run again, and one
-// whose settings changed starts over.
+// A job stopped in its second scale keeps its image at that scale's size, before its
+// optimisation counts as ended (a stop's grace starts after it), takes up its work where it
+// stopped when run again, and one whose settings changed starts over.
 TEST_F(Runner, AStoppedJobResumesFromItsPartialAtTheScaleAndStepItReached) {
   struct Steps : BatchListener {
     void job_resumed(const Job&, int64_t iteration) override { resumed = iteration; }
@@ -93,11 +95,15 @@ TEST_F(Runner, AStoppedJobResumesFromItsPartialAtTheScaleAndStepItReached) {
       work.push_back(e.work_done);
       at_start = e.work_at_start;
     }
+    void optimisation_ended(const Job& job) override {
+      partial_when_ended = fs::exists(partial_path(job.output));
+    }
     std::vector<int64_t> seen;
     std::vector<size_t> scales;
     std::vector<double> work;
     double at_start = -1;
     int64_t resumed = 0;
+    bool partial_when_ended = false;
   };
   // Scales 24 and 34 px wide, then 48: 4 steps each.
   const auto options = StyleTransferOptions().size(48).min_scale(24).iterations(4);
@@ -113,8 +119,13 @@ TEST_F(Runner, AStoppedJobResumesFromItsPartialAtTheScaleAndStepItReached) {
     // Work weighs steps by pixels: the first scale's four steps are less than a third of it.
     EXPECT_LT(steps.work[3], 0.3);
     EXPECT_GT(steps.work[5], steps.work[3]);
+    EXPECT_TRUE(steps.partial_when_ended);
   }
   ASSERT_TRUE(fs::exists(partial_path(output)));
+  // The second scale's size (34 px wide), not the output's 48.
+  const auto partial_size = read_image_size(partial_path(output));
+  ASSERT_TRUE(partial_size.has_value());
+  EXPECT_EQ(partial_size->width, 34);
   const auto checkpoint = read_checkpoint(output);
   ASSERT_TRUE(checkpoint.has_value());
   EXPECT_EQ(checkpoint->iteration, 6);

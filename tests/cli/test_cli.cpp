@@ -109,15 +109,20 @@ TEST_F(Cli, KeepsTheContentsAlphaInPng) {
   cv::merge(std::vector<cv::Mat>{test::gradient_image(96, 72), alpha}, bgra);
   test::write_image(content_, bgra);
 
-  const auto result = nst(arguments(output_));
+  // Coarse to fine (32, 45 and 64 px), keeping the first scale's picture at its own size.
+  const auto result = nst(arguments(output_, "--min-scale 32 --save-every 10"));
   ASSERT_EQ(result.exit_code, 0) << result.output;
-  const cv::Mat image = cv::imread(output_, cv::IMREAD_UNCHANGED);
-  ASSERT_EQ(image.type(), CV_8UC4);
-  ASSERT_EQ(image.size(), cv::Size(64, 48));
-  std::vector<cv::Mat> planes;
-  cv::split(image, planes);
-  EXPECT_EQ(planes[3].at<uchar>(24, 5), 255);
-  EXPECT_EQ(planes[3].at<uchar>(24, 58), 0);
+  const auto expect_alpha_halves = [](const std::string& path, const cv::Size& size) {
+    const cv::Mat image = cv::imread(path, cv::IMREAD_UNCHANGED);
+    ASSERT_EQ(image.type(), CV_8UC4) << path;
+    ASSERT_EQ(image.size(), size) << path;
+    std::vector<cv::Mat> planes;
+    cv::split(image, planes);
+    EXPECT_EQ(planes[3].at<uchar>(size.height / 2, 2), 255) << path;
+    EXPECT_EQ(planes[3].at<uchar>(size.height / 2, size.width - 3), 0) << path;
+  };
+  expect_alpha_halves(output_, cv::Size(64, 48));
+  expect_alpha_halves((out_ / "result.iter00010.png").string(), cv::Size(32, 24));
 }
 
 TEST_F(Cli, SameSeedGivesTheSameBytes) {

@@ -61,7 +61,8 @@ class BatchListener {
   virtual void optimisation_started(const Job& /*job*/) {}
   /// A step of the current job was taken.
   virtual void iteration(const Job& /*job*/, const ProgressEvent& /*event*/) {}
-  /// The current job's optimisation is over (finished, stopped or failed).
+  /// The current job's optimisation is over (finished, stopped or failed), and the image its
+  /// last step made is written (its `.partial` or its output) or failed to be.
   virtual void optimisation_ended(const Job& /*job*/) {}
   /// A job ended, in any status.
   virtual void job_finished(const JobResult& /*result*/) {}
@@ -107,7 +108,7 @@ class BatchRunner {
   void check_memory(const std::string& content_path);
   // Where the job resumes: its checkpoint and `.partial` image when `key` is the checkpoint's
   // and the image decodes, else from the start.
-  ResumePoint resume_point(const Job& job, const std::string& key, const torch::Tensor& content);
+  ResumePoint resume_point(const Job& job, const std::string& key);
   const std::vector<unsigned char>& stream(const std::string& path);
   Image load(const std::string& path, int64_t long_side);
 

@@ -22,8 +22,9 @@ namespace nst::cli {
 /// snapshot of the run (the current job marked interrupted, saying what the run was doing),
 /// removes any temporary file being written, and exits with 130 or 143. The gallery's pictures
 /// get `kGalleryPictureTime` and the contact sheet is left out, to keep the promise. An
-/// optimisation step is the exception: it stops at its end, however long that takes, and keeps its
-/// `.partial`.
+/// optimisation step is the exception: it stops at its end, however long that takes, and the
+/// image it made is written whole (the `.partial`, or the output after the last step) before
+/// the grace starts (`BatchListener::optimisation_ended`).
 ///
 /// It is also the batch's listener, forwarding every event to the display while keeping the
 /// snapshot of each job's result.

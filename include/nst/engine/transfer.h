@@ -97,6 +97,10 @@ struct TransferResult {
   /// [1, 3, H, W] RGB 0..255 on the CPU: the last scale's result, the moving average of the
   /// image or, without averaging, the lowest-loss image seen.
   torch::Tensor image;
+  /// The same at the last scale visited, at that scale's size and before any colour
+  /// preservation: what a resumed run goes on from (a stopped run's last scale may be a
+  /// coarse one).
+  torch::Tensor scale_image;
   int64_t iterations = 0;            ///< steps actually taken, over all scales
   double loss = 0;                   ///< weighted total loss of `image`
   double content_loss = 0;           ///< unweighted content loss of `image`
