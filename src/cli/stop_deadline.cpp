@@ -66,6 +66,10 @@ void StopDeadline::job_planned(const Job& job, const MemoryPlan& plan, const Mem
   if (display_) display_->job_planned(job, plan, budget);
 }
 
+void StopDeadline::job_resumed(const Job& job, int64_t iteration) {
+  if (display_) display_->job_resumed(job, iteration);
+}
+
 void StopDeadline::optimisation_started(const Job& job) {
   {
     const std::lock_guard<std::mutex> lock(mutex_);

@@ -581,14 +581,15 @@ TEST_F(BatchCli, InterruptSavesThePartialResult) {
   EXPECT_EQ(test::list_folder(at("out")), (Strings{"a_x.png", "b_x.png"}));
 }
 
-TEST_F(BatchCli, TerminateExits143) {
+// SIGTERM keeps the current job as .partial; the same command again says it resumes it.
+TEST_F(BatchCli, TerminateExits143AndTheSameCommandResumes) {
   small_contents();
   styles();
   std::unique_ptr<Child> child;
   const std::string err = start_and_wait_for_iteration(
-      child, {"-c", "contents", "-s", "styles/x.png", "-o", "out", "--size", "32", "--iterations",
-              "100000", "--model", kModel, "--progress", "json", "--print-every", "1", "--report",
-              "run.json"});
+      child,
+      {"-c", "contents", "-s", "styles/x.png", "-o", "out", "--size", "32", "--iterations", "300",
+       "--model", kModel, "--progress", "json", "--print-every", "1", "--report", "run.json"});
   child->signal(SIGTERM);
   EXPECT_EQ(child->wait(std::chrono::seconds(60)), 143) << test::read_bytes(err);
   EXPECT_EQ(test::list_folder(at("out")), (Strings{"a_x.partial.json", "a_x.partial.png"}));
@@ -596,6 +597,17 @@ TEST_F(BatchCli, TerminateExits143) {
   EXPECT_EQ(r["status"], "interrupted");
   EXPECT_EQ(r["exit_code"], 143);
   EXPECT_EQ(statuses(r), (Strings{"interrupted", "pending"}));
+  const int64_t reached = r["jobs"][0]["iterations"].get<int64_t>();
+
+  const auto resumed =
+      nst("-c contents -s styles/x.png -o out --size 32 --iterations 300 "
+          "--progress plain --model " +
+          shell_quote(kModel));
+  EXPECT_EQ(resumed.exit_code, 0) << resumed.all();
+  EXPECT_TRUE(contains(resumed.err, "job 1/2: resuming 'out/a_x.png' after iteration " +
+                                        std::to_string(reached) + ", from 'out/a_x.partial.png'"))
+      << resumed.err;
+  EXPECT_EQ(test::list_folder(at("out")), (Strings{"a_x.png", "b_x.png"}));
 }
 
 // With --progress json, stderr is for programs: the interrupt notice must be JSON too.

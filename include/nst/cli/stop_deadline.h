@@ -54,6 +54,7 @@ class StopDeadline : public BatchListener {
 
   void job_started(const Job& job, size_t position, size_t total) override;
   void job_planned(const Job& job, const MemoryPlan& plan, const MemoryBudget& budget) override;
+  void job_resumed(const Job& job, int64_t iteration) override;
   void optimisation_started(const Job& job) override;
   void iteration(const Job& job, const ProgressEvent& event) override;
   void optimisation_ended(const Job& job) override;
