@@ -1,5 +1,5 @@
 # One library per source folder (src/<folder>/, public headers in include/nst/<folder>/), linked
-# only to the folders below it: engine <- io <- batch <- report <- cli.
+# only to the folders below it: engine <- io <- video <- batch <- report <- cli.
 #
 # Each target sees its own headers and those of the targets it links, nothing else: its include
 # directory is a view in the build tree that holds only nst/<folder>/ (a link to the sources).
