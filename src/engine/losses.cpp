@@ -71,6 +71,18 @@ torch::Tensor total_variation_loss(const torch::Tensor& image) {
   return vertical.square().mean() + horizontal.square().mean();
 }
 
+torch::Tensor temporal_loss(const torch::Tensor& image, const torch::Tensor& warped,
+                            const torch::Tensor& consistency) {
+  TORCH_CHECK(image.dim() == 4 && image.sizes() == warped.sizes(),
+              "temporal_loss: the image and the warped frame must both be [1, C, H, W]");
+  TORCH_CHECK(consistency.dim() == 4 && consistency.size(1) == 1 &&
+                  consistency.size(2) == image.size(2) && consistency.size(3) == image.size(3),
+              "temporal_loss: the consistency must be [1, 1, H, W] of the image's size");
+  const auto type = torch::promote_types(image.scalar_type(), torch::kFloat32);
+  const auto difference = image.to(type) - warped.to(type);
+  return (consistency.to(type) * difference.square()).sum() / static_cast<double>(image.numel());
+}
+
 torch::Tensor gram_style_loss(const torch::Tensor& features, const torch::Tensor& target_gram) {
   return GramStyleLoss::apply(features, target_gram);
 }

@@ -124,6 +124,9 @@ struct StyleTransfer::Scale {
   std::optional<TilePlan> tiles;  // the tiles its loss is computed in, if any
   std::map<std::string, torch::Tensor> content_targets;
   const std::map<std::string, torch::Tensor>* style_targets = nullptr;
+  torch::Tensor warped;       // the temporal target at this scale, if any (RGB 0..255)
+  torch::Tensor consistency;  // and where it holds ([1, 1, h, w], 0..1)
+  double temporal_weight = 0;
   torch::Tensor image;        // the leaf the optimiser changes
   torch::Tensor best;         // the image the lowest loss was measured on
   torch::Tensor best_losses;  // its [total, content, style] losses (float32, +inf before any)
@@ -194,10 +197,20 @@ torch::Tensor StyleTransfer::measure(Scale& scale, ProgressEvent& event, LossSca
                                                 scale.content_targets, *scale.style_targets);
     loss = evaluation.losses;
     gradient = evaluation.gradient;
+    if (scale.warped.defined()) {
+      // Pixels alone, no network: the whole image's term and its gradient, as the total
+      // variation's in the tiled pass.
+      const auto image = scale.image.detach().requires_grad_(true);
+      const auto temporal = temporal_term(scale, image);
+      temporal.backward();
+      gradient = gradient + image.grad();
+      loss.total = loss.total + temporal.detach().to(loss.total.scalar_type());
+    }
   } else {
     const auto features = extractor_.extract(scale.image, objective_.layers(), layer_type_,
                                              FeatureExtractor::Output::kLayerType);
     loss = objective_.losses(scale.image, features, scale.content_targets, *scale.style_targets);
+    if (scale.warped.defined()) loss.total = loss.total + temporal_term(scale, scale.image);
     gradient = scaler.gradient(loss.total, scale.image);
   }
   torch::NoGradGuard no_grad;
@@ -227,6 +240,11 @@ void StyleTransfer::check_finite(const Scale& scale, int64_t scales) const {
                   "); try a lower learning rate or weights");
 }
 
+torch::Tensor StyleTransfer::temporal_term(const Scale& scale, const torch::Tensor& image) const {
+  if (!scale.warped.defined()) return {};
+  return scale.temporal_weight * temporal_loss(image, scale.warped, scale.consistency);
+}
+
 void StyleTransfer::end_scale(Scale& scale) const {
   torch::NoGradGuard no_grad;
   if (scale.average.empty()) {
@@ -247,6 +265,8 @@ void StyleTransfer::end_scale(Scale& scale) const {
                               extractor_.extract(scale.result, objective_.layers(), layer_type_),
                               scale.content_targets, *scale.style_targets);
   scale.outcome.loss = loss.total.item<double>();
+  if (scale.warped.defined())
+    scale.outcome.loss += temporal_term(scale, scale.result).item<double>();
   scale.outcome.content_loss = loss.content.item<double>();
   scale.outcome.style_loss = loss.style.item<double>();
 }
@@ -267,14 +287,21 @@ std::vector<double> StyleTransfer::work_shares(const std::vector<MemoryPlan>& pl
 
 TransferResult StyleTransfer::run(const torch::Tensor& content_rgb255, const StyleTargets& style,
                                   const ProgressCallback& progress,
-                                  const torch::Tensor& init_rgb255,
-                                  const ResumePoint& resume) const {
+                                  const torch::Tensor& init_rgb255, const ResumePoint& resume,
+                                  const TemporalTarget& temporal) const {
   const auto start = Clock::now();
   const auto full = content_rgb255.to(extractor_.device(), torch::kFloat32);
   const size_t scales = options_.scale_sides().size();
   TORCH_CHECK(style.scales.size() == scales, "style targets were computed for other options (",
               style.scales.size(), " scales, expected ", scales, ")");
   const int64_t total = options_.total_iterations();
+  if (temporal.active()) {
+    TORCH_CHECK(temporal.warped.dim() == 4 && temporal.warped.size(2) == full.size(2) &&
+                    temporal.warped.size(3) == full.size(3) &&
+                    temporal.consistency.size(2) == full.size(2) &&
+                    temporal.consistency.size(3) == full.size(3),
+                "the temporal target must have the content's size");
+  }
   const std::vector<MemoryPlan> plans = scale_plans(full.size(2), full.size(3));
   // L-BFGS's history is sized once for the run, by its largest scale.
   const auto optimizer =
@@ -305,6 +332,14 @@ TransferResult StyleTransfer::run(const torch::Tensor& content_rgb255, const Sty
     auto scale = std::make_unique<Scale>(begin_scale(index, plans[index], full, style,
                                                      previous.get(), init_rgb255,
                                                      resuming ? resume.image : torch::Tensor()));
+    if (temporal.active()) {
+      scale->temporal_weight = temporal.weight;
+      scale->warped = resize_image(temporal.warped.to(full.device(), torch::kFloat32),
+                                   scale->height, scale->width);
+      scale->consistency = resample(temporal.consistency.to(full.device(), torch::kFloat32),
+                                    scale->height, scale->width)
+                               .clamp(0.0, 1.0);
+    }
     const int64_t steps = options_.iterations_at(index);
     const int64_t done = index == first ? first_done : 0;
     optimizer->begin_scale(scale->image, index,

@@ -105,8 +105,8 @@ cv::Mat flow_consistency(const cv::Mat& flow_ab, const cv::Mat& flow_ba) {
   return weights;
 }
 
-cv::Mat smoothed_consistency(const cv::Mat& flow_ab, const cv::Mat& flow_ba, double sigma) {
-  cv::Mat weights = flow_consistency(flow_ab, flow_ba);
+cv::Mat smooth_consistency(const cv::Mat& consistency, double sigma) {
+  cv::Mat weights = consistency.clone();
   if (sigma > 0.0) cv::GaussianBlur(weights, weights, cv::Size(0, 0), sigma);
   return weights;
 }

@@ -83,6 +83,31 @@ void expect_same_as_composition(const torch::Tensor& base, const torch::Tensor& 
   EXPECT_GT(fused_input.grad().abs().max().item<double>(), 0.0);
 }
 
+// Ruder et al.'s temporal loss: the consistency-weighted squares over C·H·W, and a gradient
+// (2·c·(x − ω) / (C·H·W)) that pulls each pixel toward the warped frame as far as it is trusted.
+TEST(TemporalLoss, IsTheWeightedMeanSquareAndPullsWhereTheFlowHolds) {
+  torch::manual_seed(9);
+  const auto image = (torch::rand({1, 3, 4, 5}, torch::kFloat64) * 255).requires_grad_(true);
+  const auto warped = torch::rand({1, 3, 4, 5}, torch::kFloat64) * 255;
+  auto consistency = torch::rand({1, 1, 4, 5}, torch::kFloat64);
+  consistency.index_put_({0, 0, 0}, 0.0);  // the first row is not trusted
+  const auto loss = temporal_loss(image, warped, consistency);
+  const auto difference = image.detach() - warped;
+  EXPECT_NEAR(loss.item<double>(), (consistency * difference.square()).sum().item<double>() / 60.0,
+              1e-9);
+  loss.backward();
+  const auto expected = 2.0 * consistency * difference / 60.0;
+  EXPECT_TRUE(torch::allclose(image.grad(), expected, 1e-12, 1e-12));
+  EXPECT_GT(image.grad().abs().max().item<double>(), 0.0) << "the gradient must not vanish";
+  EXPECT_EQ(image.grad().index({0, torch::indexing::Slice(), 0}).abs().max().item<double>(), 0.0)
+      << "untrusted pixels must be free";
+  // Float32 images are compared in float32; the loss is a scalar.
+  EXPECT_EQ(temporal_loss(image.detach().to(torch::kFloat32), warped.to(torch::kFloat32),
+                          consistency.to(torch::kFloat32))
+                .dim(),
+            0);
+}
+
 const auto identity = [](const torch::Tensor& t) { return t; };
 
 TEST(GramStyleLoss, SameValueAndGradientAsComposition) {

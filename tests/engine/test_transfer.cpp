@@ -86,6 +86,67 @@ TEST(StyleTransfer, LossDecreases) {
   EXPECT_LT(r.result.loss, 0.9 * r.events.front().loss()) << "the loss barely moved";
 }
 
+// A frame of a clip: the temporal loss joins the total (whole or in tiles alike) and pulls the
+// painting toward the warped frame where the flow holds, and not elsewhere.
+TEST(StyleTransfer, TemporalLossJoinsTheTotalAndPullsOnlyWhereTheFlowHolds) {
+  // The fourth block at most, so that cores of 48 px (two tiles) hold its halo.
+  const auto o = options(12)
+                     .min_scale(0)
+                     .content_layers({"relu4_2"})
+                     .style_layers({"relu1_1", "relu2_1", "relu3_1", "relu4_1"});
+  const auto content = content_image();  // 64 × 48
+  TemporalTarget temporal;
+  temporal.warped = torch::full({1, 3, 48, 64}, 128.0f);
+  temporal.consistency = torch::zeros({1, 1, 48, 64});
+  temporal.consistency.index_put_({0, 0, torch::indexing::Slice(), torch::indexing::Slice(0, 32)},
+                                  1.0);
+  // About the style's share of the first total (its losses are large at these weights).
+  temporal.weight = 1e5;
+  const StyleTransfer engine(model(), o);
+  const auto targets = engine.style_targets(style_image());
+  std::vector<double> free_losses, temporal_losses;
+  const auto free = engine.run(content, targets, [&](const ProgressEvent& event) {
+    free_losses.push_back(event.loss());
+    return true;
+  });
+  const auto held = engine.run(
+      content, targets,
+      [&](const ProgressEvent& event) {
+        temporal_losses.push_back(event.loss());
+        return true;
+      },
+      {}, {}, temporal);
+  // The first step measures the content itself: the totals differ by the weighted term.
+  const double term = temporal.weight *
+                      temporal_loss(content, temporal.warped, temporal.consistency).item<double>();
+  EXPECT_NEAR(temporal_losses.front() - free_losses.front(), term, 1e-6 * temporal_losses.front());
+
+  using torch::indexing::Slice;
+  const auto distance = [&](const torch::Tensor& image, int64_t from, int64_t to) {
+    return (image.index({Slice(), Slice(), Slice(), Slice(from, to)}) - 128.0)
+        .abs()
+        .mean()
+        .item<double>();
+  };
+  // Trusted half: far closer to the warped frame than a free run ends; untrusted half: about as
+  // far as the free run.
+  EXPECT_LT(distance(held.image, 0, 32), 0.5 * distance(free.image, 0, 32));
+  EXPECT_GT(distance(held.image, 32, 64), 0.7 * distance(free.image, 32, 64));
+
+  // In tiles the same term joins the same total, and the run paints the same picture.
+  const StyleTransfer tiled(model(), StyleTransferOptions(o).tile(48));
+  std::vector<double> tiled_losses;
+  const auto in_tiles = tiled.run(
+      content, tiled.style_targets(style_image()),
+      [&](const ProgressEvent& event) {
+        tiled_losses.push_back(event.loss());
+        return true;
+      },
+      {}, {}, temporal);
+  EXPECT_NEAR(tiled_losses.front(), temporal_losses.front(), 1e-4 * temporal_losses.front());
+  EXPECT_LT((in_tiles.image - held.image).abs().mean().item<double>(), 1.0);
+}
+
 TEST(StyleTransfer, EventsAreNumberedAndConsistent) {
   const auto o = options(8);
   const Recorded r = transfer(o, content_image());

@@ -22,6 +22,16 @@ cv::Mat stripes_image(int width, int height) {
   return to_bgr(stripes_pixels(width, height));
 }
 
+cv::Mat texture_image(int width, int height, int seed, double sigma) {
+  cv::Mat noise(height, width, CV_8UC3);
+  cv::RNG rng(static_cast<uint64_t>(seed));
+  rng.fill(noise, cv::RNG::UNIFORM, 0, 256);
+  cv::Mat smooth;
+  cv::GaussianBlur(noise, smooth, cv::Size(0, 0), sigma);
+  cv::normalize(smooth, smooth, 0, 255, cv::NORM_MINMAX);
+  return smooth;
+}
+
 void write_image(const std::string& path, const cv::Mat& image, const std::vector<int>& params) {
   if (!cv::imwrite(path, image, params)) throw std::runtime_error("cannot write " + path);
 }

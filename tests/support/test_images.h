@@ -20,6 +20,10 @@ cv::Mat gradient_image(int width, int height);
 /// `stripes_pixels` as an 8-bit BGR matrix.
 cv::Mat stripes_image(int width, int height);
 
+/// Smooth random texture (8-bit BGR, full range): uniform noise from `seed` blurred by a
+/// Gaussian of `sigma` pixels into blobs that optical flow can follow.
+cv::Mat texture_image(int width, int height, int seed, double sigma);
+
 /// Writes `image` with cv::imwrite; throws std::runtime_error if OpenCV fails.
 void write_image(const std::string& path, const cv::Mat& image,
                  const std::vector<int>& params = {});

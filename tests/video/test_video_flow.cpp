@@ -9,20 +9,14 @@
 #include "nst/video/flicker.h"
 #include "nst/video/flow_warp.h"
 #include "nst/video/optical_flow.h"
+#include "test_images.h"
 
 namespace nst {
 namespace {
 
-// A smooth random texture (8-bit BGR) that flow methods can follow: noise blurred to blobs
-// of a few pixels.
+// A smooth random texture that flow methods can follow.
 cv::Mat texture(int width, int height, int seed) {
-  cv::Mat noise(height, width, CV_8UC3);
-  cv::RNG rng(seed);
-  rng.fill(noise, cv::RNG::UNIFORM, 0, 256);
-  cv::Mat smooth;
-  cv::GaussianBlur(noise, smooth, cv::Size(0, 0), 2.0);
-  cv::normalize(smooth, smooth, 0, 255, cv::NORM_MINMAX);
-  return smooth;
+  return test::texture_image(width, height, seed, 2.0);
 }
 
 // `image` moved by (dx, dy) whole pixels: out(x) = image(x − d); what enters is replicated.
@@ -150,7 +144,7 @@ TEST(FlowConsistency, DistrustsMotionBoundaries) {
     EXPECT_EQ(weights.at<float>(5, x), boundary || leaves ? 0.0f : 1.0f) << "column " << x;
   }
   // Smoothed, the weights fade around the boundary instead of stepping, and stay in [0, 1].
-  const cv::Mat smooth = smoothed_consistency(forth, back, 0.8);
+  const cv::Mat smooth = smooth_consistency(weights, 0.8);
   EXPECT_GT(smooth.at<float>(5, 18), 0.0f);
   EXPECT_LT(smooth.at<float>(5, 18), 1.0f);
   double low = 0.0, high = 0.0;

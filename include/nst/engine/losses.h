@@ -19,6 +19,13 @@ torch::Tensor style_loss(const torch::Tensor& gram, const torch::Tensor& target_
 /// pixels plus that of horizontally neighbouring ones.
 torch::Tensor total_variation_loss(const torch::Tensor& image);
 
+/// Temporal loss of a video frame (Ruder, Dosovitskiy and Brox, 2016): Σ c·(x − ω)² / (C·H·W),
+/// with x the frame's image [1, C, H, W], ω the previous painted frame carried along the flow
+/// onto this one (the same shape) and c the flow's consistency [1, 1, H, W] in [0, 1], which
+/// frees the pixels the flow cannot vouch for. Computed in float32 at least.
+torch::Tensor temporal_loss(const torch::Tensor& image, const torch::Tensor& warped,
+                            const torch::Tensor& consistency);
+
 /// mean((gram_matrix(features) − target_gram)²) as one autograd node. Same value and gradient as
 /// `style_loss(gram_matrix(features), target_gram)`, but its backward is a single matrix product
 /// (∂L/∂F = 4·(G − A)·F / (C²·H·W), using G's symmetry) where autograd's generic one needs two.

@@ -77,6 +77,18 @@ struct ResumePoint {
   torch::Tensor image;    ///< [1, 3, H, W] RGB 0..255
 };
 
+/// What keeps a frame of a clip close to the frame before it (Ruder et al. 2016): that frame's
+/// painting carried along the optical flow onto this one, where the flow can be trusted, and
+/// the weight of the temporal loss (`temporal_loss`) in the total. Both maps have the
+/// content's size; each scale reads them resized to its own.
+struct TemporalTarget {
+  torch::Tensor warped;       ///< [1, 3, H, W] RGB 0..255
+  torch::Tensor consistency;  ///< [1, 1, H, W] in [0, 1]
+  double weight = 0;          ///< 0: no temporal loss
+
+  bool active() const { return weight > 0 && warped.defined() && consistency.defined(); }
+};
+
 /// Called after every step. Returning false stops the run; the best image so far is kept.
 using ProgressCallback = std::function<bool(const ProgressEvent&)>;
 
@@ -147,9 +159,11 @@ class StyleTransfer {
   /// starts at the scale and step after `resume.iteration`, from `resume.image` (the
   /// optimiser's moments, the moving average and the best image start afresh there; the
   /// learning-rate schedule goes on from that step), and counts its iterations from there.
+  /// With an active `temporal` target, the total loss also holds its weighted temporal loss
+  /// (a frame of a clip: see `TemporalTarget`).
   TransferResult run(const torch::Tensor& content_rgb255, const StyleTargets& style,
                      const ProgressCallback& progress = {}, const torch::Tensor& init_rgb255 = {},
-                     const ResumePoint& resume = {}) const;
+                     const ResumePoint& resume = {}, const TemporalTarget& temporal = {}) const;
 
   /// How a run on a `height`×`width` content (its largest scale) is computed, whole or in tiles
   /// (`options().tile()`, with `--tile auto` planned within the budget taken when the engine was
@@ -204,6 +218,9 @@ class StyleTransfer {
   void check_finite(const Scale& scale, int64_t scales) const;
   // Sets the scale's result and its losses.
   void end_scale(Scale& scale) const;
+  // The scale's weighted temporal loss of `image`, differentiable; undefined without a temporal
+  // target.
+  torch::Tensor temporal_term(const Scale& scale, const torch::Tensor& image) const;
 
   FeatureExtractor extractor_;  // shares the caller's weights; pools as options_.pooling() says
   StyleTransferOptions options_;

@@ -18,8 +18,8 @@ cv::Mat warp_by_flow(const cv::Mat& image, const cv::Mat& flow);
 ///  - at motion boundaries: |∇u|² + |∇v|² > 0.01 |w|² + 0.002 (central differences).
 cv::Mat flow_consistency(const cv::Mat& flow_ab, const cv::Mat& flow_ba);
 
-/// `flow_consistency` smoothed by a Gaussian of `sigma` pixels (Ruder's code uses 0.8), as
+/// A consistency map smoothed by a Gaussian of `sigma` pixels (Ruder's code uses 0.8), as
 /// weights in [0, 1] for a loss: the edges of unreliable regions fade instead of stepping.
-cv::Mat smoothed_consistency(const cv::Mat& flow_ab, const cv::Mat& flow_ba, double sigma);
+cv::Mat smooth_consistency(const cv::Mat& consistency, double sigma);
 
 }  // namespace nst
