@@ -176,24 +176,35 @@ MemoryPlan MemoryModel::whole(int64_t height, int64_t width) const {
   return plan;
 }
 
+MemoryModel::AxisTiles MemoryModel::axis_tiles(int64_t length, int64_t core, int64_t halo) {
+  AxisTiles axis;
+  for (int64_t start = 0; start < length; start += core) {
+    const int64_t crop = std::min(length, start + core + halo) - std::max<int64_t>(0, start - halo);
+    ++axis.count;
+    axis.largest_crop = std::max(axis.largest_crop, crop);
+    axis.crop_total += crop;
+  }
+  return axis;
+}
+
 MemoryPlan MemoryModel::tiled(int64_t height, int64_t width, int64_t core) const {
   core = (std::max<int64_t>(core, 1) + stride_ - 1) / stride_ * stride_;
   if (core >= height && core >= width) return whole(height, width);
-  const TilePlan tiles(height, width, core, halo_);
+  // The tiles form a grid, so their crops follow from each axis alone: `TilePlan`'s tiles,
+  // counted without listing them (a huge image has millions of small tiles, and `plan` weighs
+  // hundreds of cores).
+  const AxisTiles rows = axis_tiles(height, core, halo_);
+  const AxisTiles columns = axis_tiles(width, core, halo_);
   MemoryPlan plan;
   plan.height = height;
   plan.width = width;
   plan.core = core;
   plan.halo = halo_;
-  plan.tiles = static_cast<int64_t>(tiles.tiles().size());
-  int64_t crop_height = 0, crop_width = 0;
-  double crop_pixels = 0;
-  for (const auto& tile : tiles.tiles()) {
-    crop_height = std::max(crop_height, tile.crop.height());
-    crop_width = std::max(crop_width, tile.crop.width());
-    crop_pixels += static_cast<double>(tile.crop.height() * tile.crop.width());
-  }
-  plan.work = crop_pixels / static_cast<double>(height * width);
+  plan.tiles = rows.count * columns.count;
+  const int64_t crop_height = rows.largest_crop;
+  const int64_t crop_width = columns.largest_crop;
+  plan.work = static_cast<double>(rows.crop_total) * static_cast<double>(columns.crop_total) /
+              static_cast<double>(height * width);
 
   double fixed = base_bytes_ + kTiledFullSizeImages * image_bytes(height, width);
   // The content targets, whole: each content layer's map in float32.

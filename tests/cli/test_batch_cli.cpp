@@ -588,7 +588,7 @@ TEST_F(BatchCli, TerminateExits143AndTheSameCommandResumes) {
   std::unique_ptr<Child> child;
   const std::string err = start_and_wait_for_iteration(
       child,
-      {"-c", "contents", "-s", "styles/x.png", "-o", "out", "--size", "32", "--iterations", "300",
+      {"-c", "contents", "-s", "styles/x.png", "-o", "out", "--size", "32", "--iterations", "120",
        "--model", kModel, "--progress", "json", "--print-every", "1", "--report", "run.json"});
   child->signal(SIGTERM);
   EXPECT_EQ(child->wait(std::chrono::seconds(60)), 143) << test::read_bytes(err);
@@ -600,7 +600,7 @@ TEST_F(BatchCli, TerminateExits143AndTheSameCommandResumes) {
   const int64_t reached = r["jobs"][0]["iterations"].get<int64_t>();
 
   const auto resumed =
-      nst("-c contents -s styles/x.png -o out --size 32 --iterations 300 "
+      nst("-c contents -s styles/x.png -o out --size 32 --iterations 120 "
           "--progress plain --model " +
           shell_quote(kModel));
   EXPECT_EQ(resumed.exit_code, 0) << resumed.all();

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <torch/types.h>
 
+#include <array>
 #include <cstdio>
 #include <string>
 #include <tuple>
@@ -308,6 +309,18 @@ TEST(MemoryModel, TilesCountTheCropsTheyReadAndOneCropsActivations) {
   EXPECT_NEAR(tiled.work, (608.0 + 352) * (608 + 608) / (768.0 * 1024), 1e-12);
   EXPECT_LT(tiled.peak_bytes, whole.peak_bytes);
   EXPECT_GT(tiled.whole_image_bytes, whole.whole_image_bytes);  // the full-size images
+  // Counted without listing the tiles, they are still the tiles a run computes.
+  for (const auto& [height, width, core] :
+       std::vector<std::array<int64_t, 3>>{{3072, 4096, 928}, {543, 724, 128}, {97, 1000, 144}}) {
+    const MemoryPlan plan = model.tiled(height, width, core);
+    const TilePlan tiles(height, width, core, 96);
+    double read = 0;
+    for (const auto& tile : tiles.tiles()) {
+      read += static_cast<double>(tile.crop.height() * tile.crop.width());
+    }
+    EXPECT_EQ(plan.tiles, static_cast<int64_t>(tiles.tiles().size())) << width << "x" << height;
+    EXPECT_NEAR(plan.work, read / static_cast<double>(height * width), 1e-12);
+  }
   // A core that covers the image is the whole image.
   EXPECT_FALSE(model.tiled(768, 1024, 1024).tiled());
   EXPECT_EQ(model.tiled(768, 1024, 1024).peak_bytes, whole.peak_bytes);

@@ -90,6 +90,15 @@ class MemoryModel {
   int64_t halo() const { return halo_; }
 
  private:
+  // One axis of a tile grid (`TilePlan`'s): how many tiles, the longest crop and the crops'
+  // summed length.
+  struct AxisTiles {
+    int64_t count = 0;
+    int64_t largest_crop = 0;
+    int64_t crop_total = 0;
+  };
+  static AxisTiles axis_tiles(int64_t length, int64_t core, int64_t halo);
+
   StyleTransferOptions options_;
   std::vector<std::string> layers_;
   double bytes_per_activation_;
