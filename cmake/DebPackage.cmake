@@ -30,6 +30,8 @@ set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 # kernel check and re-exec (src/engine/blas_kernels.cpp) are about OpenBLAS as well.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "libopenblas0-openmp")
+# The ffmpeg program copies a painted clip's sound back (OpenCV writes video without it).
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "ffmpeg")
 # The export script of the model (share/nst/export_vgg19.py) and the completion's file names.
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "python3-torch, python3-torchvision, bash-completion")
 

@@ -26,6 +26,8 @@ packages=(
   python3-pil
   # The manual page is made from --help at build time.
   help2man
+  # OpenCV writes videos without sound; nst copies a clip's sound back with the ffmpeg program.
+  ffmpeg
 )
 # --list-packages: print them and stop (CI installs them with its own tools in one go).
 if [ "${1:-}" = "--list-packages" ]; then

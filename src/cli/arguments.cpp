@@ -256,6 +256,41 @@ std::vector<OptionInfo> add_arguments(CLI::App& app, CliOptions& o) {
     add_setting(app, declare, o, index);
   }
 
+  declare(app.add_option("--frames", o.frames,
+                         "Clips: paint frames A to B (from 1, inclusive; A: or :B for the clip's "
+                         "end or start)"),
+          ValueKind::kText);
+  declare(app.add_option("--temporal-weight", o.clip.temporal_weight,
+                         "Clips: weight of the temporal loss that holds each frame to the one "
+                         "before, carried along the optical flow; 0 paints each frame alone")
+              ->check(CLI::NonNegativeNumber)
+              ->capture_default_str(),
+          ValueKind::kNumber);
+  declare(app.add_option_function<std::string>(
+                 "--flow",
+                 [&o](const std::string& name) { o.clip.flow = *value_named<FlowMethod>(name); },
+                 "Clips: optical flow between frames: dis (fast), farneback, deepflow, tvl1 "
+                 "(slower, for large motions) (default dis)")
+              ->check(CLI::IsMember(names_of<FlowMethod>())),
+          ValueKind::kChoice, names_of<FlowMethod>());
+  declare(app.add_option("--frame-iterations", o.clip.later_iterations,
+                         "Clips: steps of each frame after a scene's first, which starts from "
+                         "the frame before")
+              ->check(CLI::Range(int64_t{1}, int64_t{1000000}))
+              ->capture_default_str(),
+          ValueKind::kNumber);
+  declare(app.add_option("--scene-cut", o.clip.cut_threshold,
+                         "Clips: a frame where the flow from the one before holds on less than "
+                         "this share of the pixels starts a new scene, painted afresh")
+              ->check(CLI::Range(0.0, 1.0))
+              ->capture_default_str(),
+          ValueKind::kNumber);
+  declare(app.add_option("--fps", o.fps,
+                         "Clips: frame rate of a video made from images (default 25; a video "
+                         "input keeps its own)")
+              ->check(CLI::PositiveNumber),
+          ValueKind::kNumber);
+
   declare(
       app.add_option("--model", o.model,
                      "VGG19 TorchScript file (default: $NST_MODEL, then PREFIX/share/nst/models/"

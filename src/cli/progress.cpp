@@ -86,6 +86,7 @@ std::string describe_end(const JobResult& r) {
   switch (r.status) {
     case JobStatus::kDone:
     case JobStatus::kCutShort: {
+      if (r.scales.empty()) return fmt::format("wrote '{}' in {:.1f} s", r.written, r.seconds);
       const auto& s = r.scales.back();
       return fmt::format(
           "wrote '{}' ({}x{}) in {:.1f} s: {} iterations, loss {:.4g} (content {:.4g}, "

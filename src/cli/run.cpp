@@ -14,9 +14,11 @@
 
 #include "nst/batch/batch.h"
 #include "nst/batch/runner.h"
+#include "nst/cli/clip_run.h"
 #include "nst/cli/exit_codes.h"
 #include "nst/cli/model_lookup.h"
 #include "nst/cli/progress.h"
+#include "nst/cli/run_steps.h"
 #include "nst/cli/signals.h"
 #include "nst/cli/stop_deadline.h"
 #include "nst/engine/blas_kernels.h"
@@ -41,22 +43,6 @@ namespace fs = std::filesystem;
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// --threads, or as many as the CPUs this process may use (its affinity, under a cgroup's
-// quota): a thread per host core in a job given four would only queue for them.
-int set_threads(int requested) {
-  int threads = requested;
-  if (requested > 0) {
-    spdlog::debug("threads: {} (--threads)", threads);
-  } else {
-    const CpuBudget budget = usable_cpus();
-    threads = budget.cpus;
-    spdlog::debug("threads: {} ({})", threads, budget.source);
-  }
-  // LibTorch starts with one intra-op thread on some builds; the caller's choice must win.
-  torch::set_num_threads(threads);
-  return threads;
-}
 
 bool output_exists(const Job& job) {
   if (job.output == "-") return false;  // standard output
@@ -189,16 +175,6 @@ std::map<std::string, int> count_statuses(const std::vector<JobResult>& results)
   return counts;
 }
 
-int exit_code_of(const std::vector<JobResult>& results) {
-  if (const int signal = interrupt_signal(); signal != 0) {
-    return signal == SIGTERM ? kExitTerminated : kExitInterrupted;
-  }
-  for (const auto& r : results) {
-    if (r.status == JobStatus::kFailed) return kExitSomeFailed;
-  }
-  return kExitSuccess;
-}
-
 const char* status_of(int exit_code) {
   switch (exit_code) {
     case kExitSuccess:
@@ -210,21 +186,6 @@ const char* status_of(int exit_code) {
     default:
       return "interrupted";
   }
-}
-
-// Loads the model, hashing it for the report: a stream is read once, hashed while in memory
-// (`stop` can end a read that waits); a regular file is hashed as it is read in slices, and
-// loaded where the loader asks (`load_model`).
-FeatureExtractor load_and_hash_model(const std::string& path, torch::Device device, bool hash,
-                                     RunInfo& info, const StopRequested& stop) {
-  if (is_stream(path)) {
-    const auto bytes = read_model_bytes(path, stop);
-    if (hash) info.model_sha256 = sha256_bytes(bytes);
-    return FeatureExtractor::load_bytes(bytes, path, device);
-  }
-  auto extractor = load_model(path, device, stop);
-  if (hash) info.model_sha256 = sha256_file(path);
-  return extractor;
 }
 
 // A file the run writes at its end, also when it fails or is interrupted: the report, the
@@ -342,20 +303,7 @@ int run_batch(const CliOptions& cli, const StyleTransferOptions& options, StopDe
   deadline.set_phase("preparing the output folders");
   prepare_outputs(jobs, batch);
 
-  const torch::Device device = parse_device(cli.device);
-  info.threads = set_threads(cli.threads);
-  info.device = device.str();
-  const std::string model_path = find_model(cli.model, executable);
-  info.model_path = model_path;
-  deadline.set_run(info, results);
-  deadline.set_phase("loading the model");
-  const auto extractor = load_and_hash_model(model_path, device, !cli.report.empty(), info, stop);
-  spdlog::debug("model '{}' on {}, {} threads, {} jobs", model_path, info.device, info.threads,
-                jobs.size());
-  const std::string blas_core = openblas_core();
-  spdlog::debug("BLAS: {}",
-                blas_core.empty() ? "not OpenBLAS" : "OpenBLAS with " + blas_core + " kernels");
-
+  const auto extractor = load_run_model(cli, info, deadline, results, executable, stop);
   deadline.set_phase("reading the starting image");
   BatchRunner runner(extractor, options, batch, stop);
   info.precision = type_name(runner.layer_type());
@@ -388,7 +336,16 @@ int run(const CliOptions& cli, const std::string& executable) {
     display = ProgressDisplay::create(pick_progress_mode(cli.progress, cli.quiet), cli.print_every);
     deadline.forward_to(display.get());
     prepare_run_files(files);
-    exit_code = run_batch(cli, options, deadline, results, info, executable);
+    if (is_clip_run(cli)) {
+      exit_code = run_clip(cli, options, deadline, results, info, executable);
+    } else {
+      if (!cli.frames.empty()) {
+        throw Error(ErrorCode::kInvalidOptions,
+                    "--frames is for clips: a video, a frame pattern such as frames/%05d.png, "
+                    "or a folder of frames with a video or pattern output");
+      }
+      exit_code = run_batch(cli, options, deadline, results, info, executable);
+    }
   } catch (...) {
     info.error = failure_reason(std::current_exception());
   }

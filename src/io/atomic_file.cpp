@@ -25,25 +25,31 @@ char pending_paths[kSlots][kPathBytes];
 std::atomic<bool> slot_taken[kSlots];  // a writer owns the slot
 std::atomic<bool> slot_ready[kSlots];  // its path is complete
 
-class PendingTemporary {
- public:
-  explicit PendingTemporary(const std::string& path) {
-    if (path.size() >= kPathBytes) return;
-    for (size_t i = 0; i < kSlots; ++i) {
-      bool expected = false;
-      if (slot_taken[i].compare_exchange_strong(expected, true)) {
-        std::memcpy(pending_paths[i], path.c_str(), path.size() + 1);
-        slot_ready[i].store(true);
-        slot_ = static_cast<int>(i);
-        return;
-      }
+// Records `path` where the signal handler finds it; returns its slot, or -1 when none is free
+// (the file is then left for a later run's `remove_stale_temporary_files`).
+int claim_slot(const std::string& path) {
+  if (path.size() >= kPathBytes) return -1;
+  for (size_t i = 0; i < kSlots; ++i) {
+    bool expected = false;
+    if (slot_taken[i].compare_exchange_strong(expected, true)) {
+      std::memcpy(pending_paths[i], path.c_str(), path.size() + 1);
+      slot_ready[i].store(true);
+      return static_cast<int>(i);
     }
   }
-  ~PendingTemporary() {
-    if (slot_ < 0) return;
-    slot_ready[slot_].store(false);
-    slot_taken[slot_].store(false);
-  }
+  return -1;
+}
+
+void release_slot(int slot) {
+  if (slot < 0) return;
+  slot_ready[slot].store(false);
+  slot_taken[slot].store(false);
+}
+
+class PendingTemporary {
+ public:
+  explicit PendingTemporary(const std::string& path) : slot_(claim_slot(path)) {}
+  ~PendingTemporary() { release_slot(slot_); }
   PendingTemporary(const PendingTemporary&) = delete;
   PendingTemporary& operator=(const PendingTemporary&) = delete;
 
@@ -59,15 +65,16 @@ constexpr const char* kSuffix = ".tmp";
 // Creates a new file for writing next to `target` under a temporary name; its permissions
 // are those of any new file (0666 less the umask, applied by the kernel). Returns the
 // descriptor and sets `temporary`, or returns -1 with errno set.
-int create_temporary(const fs::path& folder, const std::string& name, std::string& temporary) {
+int create_temporary(const fs::path& folder, const std::string& name, std::string& temporary,
+                     const std::string& extension = "") {
   thread_local std::mt19937_64 random(std::random_device{}());
   for (int attempt = 0; attempt < 100; ++attempt) {
     char suffix[17];
     std::snprintf(suffix, sizeof(suffix), "%016llx",
                   static_cast<unsigned long long>(random()));  // NOLINT(runtime/int)
-    temporary =
-        (folder / ("." + name + kMarker + std::to_string(getpid()) + "-" + suffix + kSuffix))
-            .string();
+    temporary = (folder / ("." + name + kMarker + std::to_string(getpid()) + "-" + suffix +
+                           kSuffix + extension))
+                    .string();
     const int fd = open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (fd >= 0 || errno != EEXIST) return fd;
   }
@@ -77,8 +84,11 @@ int create_temporary(const fs::path& folder, const std::string& name, std::strin
 
 // The process id in a temporary name of ours, or 0 if `name` is not one.
 pid_t owner_of(const std::string& name) {
-  if (name.empty() || name[0] != '.' || name.size() < std::strlen(kSuffix) ||
-      name.compare(name.size() - std::strlen(kSuffix), std::string::npos, kSuffix) != 0) {
+  // ".tmp" ends the name, or comes before a `StagedFile`'s extension.
+  const auto suffix = name.rfind(kSuffix);
+  if (name.empty() || name[0] != '.' || suffix == std::string::npos) return 0;
+  const std::string after = name.substr(suffix + std::strlen(kSuffix));
+  if (!after.empty() && (after[0] != '.' || after.find_first_of("-.", 1) != std::string::npos)) {
     return 0;
   }
   const auto marker = name.rfind(kMarker);
@@ -190,6 +200,43 @@ void write_file_atomically(const std::string& path, const std::string& bytes, Er
     fail("cannot move the finished file into place: " + why);
   }
   sync_folder(folder);
+}
+
+StagedFile::StagedFile(const std::string& target, ErrorCode code, const std::string& what)
+    : target_(target), code_(code), what_(what) {
+  const fs::path path(target);
+  const fs::path folder = path.has_parent_path() ? path.parent_path() : ".";
+  const int fd =
+      create_temporary(folder, path.filename().string(), temporary_, path.extension().string());
+  if (fd < 0) {
+    throw Error(code, "cannot write " + what + " '" + target +
+                          "': cannot create a temporary file: " + std::strerror(errno));
+  }
+  close(fd);
+  slot_ = claim_slot(temporary_);
+}
+
+StagedFile::~StagedFile() {
+  if (!committed_) unlink(temporary_.c_str());
+  release_slot(slot_);
+}
+
+void StagedFile::commit() {
+  const auto fail = [&](const std::string& why) {
+    throw Error(code_, "cannot write " + what_ + " '" + target_ + "': " + why);
+  };
+  const int fd = open(temporary_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) fail(std::string("the written file is gone: ") + std::strerror(errno));
+  const bool synced = fsync(fd) == 0;
+  const int error = errno;
+  close(fd);
+  if (!synced) fail(std::string("write failed: ") + std::strerror(error));
+  if (rename(temporary_.c_str(), target_.c_str()) != 0) {
+    fail(std::string("cannot move the finished file into place: ") + std::strerror(errno));
+  }
+  committed_ = true;
+  const fs::path path(target_);
+  sync_folder(path.has_parent_path() ? path.parent_path() : ".");
 }
 
 }  // namespace nst

@@ -104,6 +104,66 @@ json job_json(const JobResult& r, uint64_t seed) {
   return job;
 }
 
+json size_json(cv::Size size) {
+  return {{"width", size.width}, {"height", size.height}};
+}
+
+// A clip's run: the clip as a whole, its flicker, and per frame what the jobs do not say.
+json clip_json(const ClipSummary& clip) {
+  json frames = json::array();
+  double later_seconds = 0;
+  int64_t later = 0;
+  for (const auto& frame : clip.frames) {
+    frames.push_back({{"frame", frame.number},
+                      {"path", frame.path},
+                      {"resumed", frame.resumed},
+                      {"chain_start", frame.chain_start},
+                      {"flow_reliable", frame.reliable},
+                      {"iterations", frame.iterations},
+                      {"cut_short", frame.cut_short},
+                      {"loss", frame.loss},
+                      {"content_loss", frame.content_loss},
+                      {"style_loss", frame.style_loss},
+                      {"seconds", frame.seconds},
+                      {"flow_seconds", frame.flow_seconds}});
+    if (!frame.resumed && !frame.chain_start) {
+      later_seconds += frame.seconds;
+      ++later;
+    }
+  }
+  const FrameRecord* first = nullptr;
+  for (const auto& frame : clip.frames) {
+    if (!frame.resumed && frame.chain_start) {
+      first = &frame;
+      break;
+    }
+  }
+  return {{"input", clip.input},
+          {"output", clip.output},
+          {"fps", clip.fps},
+          {"input_size", size_json(clip.input_size)},
+          {"painted_size", size_json(clip.painted_size)},
+          {"stored_size", size_json(clip.stored_size)},
+          {"first_frame", clip.first},
+          {"last_frame", clip.last},
+          {"frames_in_clip", clip.frames_in_clip},
+          {"flow", clip.flow},
+          {"temporal_weight", clip.options.temporal_weight},
+          {"frame_iterations", clip.options.later_iterations},
+          {"scene_cut", clip.options.cut_threshold},
+          {"scene_cuts", clip.cuts},
+          {"stopped", clip.stopped},
+          {"audio", clip.audio},
+          {"warping_error",
+           {{"input", clip.input_warping_error},
+            {"output", clip.output_warping_error},
+            {"pairs", clip.measured_pairs}}},
+          {"first_frame_seconds", first ? json(first->seconds) : json(nullptr)},
+          {"later_frame_seconds",
+           later > 0 ? json(later_seconds / static_cast<double>(later)) : json(nullptr)},
+          {"frames", frames}};
+}
+
 }  // namespace
 
 std::string options_json_text(const StyleTransferOptions& options) {
@@ -136,6 +196,7 @@ std::string report_json(const RunInfo& run, const std::vector<JobResult>& jobs) 
                    {"counts", counts},
                    {"jobs", entries}};
   if (!run.error.empty()) document["error"] = run.error;
+  if (run.clip) document["clip"] = clip_json(*run.clip);
   return json_text(document, 2) + "\n";
 }
 

@@ -25,29 +25,45 @@ void WarpingError::add(const cv::Mat& input, const cv::Mat& output) {
   cv::Mat input_here = input;
   if (input.size() != output.size())
     cv::resize(input, input_here, output.size(), 0, 0, cv::INTER_AREA);
-  const cv::Mat painted = unit_float(output);
-  if (!previous_output_.empty()) {
-    if (painted.size() != previous_output_.size() || painted.type() != previous_output_.type()) {
-      throw std::invalid_argument(
-          "warping error: the frames of a clip must keep one size and type");
-    }
+  if (previous_input_.empty()) {
+    restart(output);
+  } else {
     const cv::Mat forward = compute_flow(previous_input_, input_here, method_);
     const cv::Mat backward = compute_flow(input_here, previous_input_, method_);
-    const cv::Mat mask = flow_consistency(forward, backward);
-    const double visible = cv::sum(mask)[0];
-    if (visible > 0.0) {
-      cv::Mat difference = warp_by_flow(painted, forward) - previous_output_;
-      difference = difference.mul(difference);
-      // Σ over channels of the squares, per pixel, then weighed by the mask.
-      const cv::Mat per_pixel = difference.reshape(1, difference.rows * difference.cols);
-      cv::Mat summed;
-      cv::reduce(per_pixel, summed, 1, cv::REDUCE_SUM);
-      sum_ += mask.reshape(1, mask.rows * mask.cols).dot(summed) / visible;
-      ++pairs_;
-    }
+    add(output, forward, flow_consistency(forward, backward));
   }
   previous_input_ = input_here.clone();
+}
+
+void WarpingError::add(const cv::Mat& output, const cv::Mat& forward_flow, const cv::Mat& mask) {
+  if (output.empty()) throw std::invalid_argument("warping error: an empty frame");
+  if (previous_output_.empty()) {
+    restart(output);
+    return;
+  }
+  const cv::Mat painted = unit_float(output);
+  if (painted.size() != previous_output_.size() || painted.type() != previous_output_.type() ||
+      forward_flow.size() != painted.size() || mask.size() != painted.size()) {
+    throw std::invalid_argument(
+        "warping error: the frames of a clip, their flow and mask must keep one size and type");
+  }
+  const double visible = cv::sum(mask)[0];
+  if (visible > 0.0) {
+    cv::Mat difference = warp_by_flow(painted, forward_flow) - previous_output_;
+    difference = difference.mul(difference);
+    // Σ over channels of the squares, per pixel, then weighed by the mask.
+    const cv::Mat per_pixel = difference.reshape(1, difference.rows * difference.cols);
+    cv::Mat summed;
+    cv::reduce(per_pixel, summed, 1, cv::REDUCE_SUM);
+    sum_ += mask.reshape(1, mask.rows * mask.cols).dot(summed) / visible;
+    ++pairs_;
+  }
   previous_output_ = painted;
+}
+
+void WarpingError::restart(const cv::Mat& output) {
+  if (output.empty()) throw std::invalid_argument("warping error: an empty frame");
+  previous_output_ = unit_float(output);
 }
 
 }  // namespace nst

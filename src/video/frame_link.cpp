@@ -32,8 +32,8 @@ torch::Tensor to_tensor(const cv::Mat& image) {
 FrameLink link_frames(const cv::Mat& previous, const cv::Mat& current, FlowMethod method) {
   FrameLink link;
   link.backward_flow = compute_flow(current, previous, method);
-  const cv::Mat forward_flow = compute_flow(previous, current, method);
-  link.consistency = flow_consistency(link.backward_flow, forward_flow);
+  link.forward_flow = compute_flow(previous, current, method);
+  link.consistency = flow_consistency(link.backward_flow, link.forward_flow);
   link.reliable = cv::mean(link.consistency)[0];
   return link;
 }

@@ -136,7 +136,9 @@ FrameSource FrameSource::open(const std::string& path) {
     }
     if (!opened) fail(path, "it is not a video that OpenCV's FFmpeg reader can open");
     source.fps_ = source.capture_->get(cv::CAP_PROP_FPS);
+    source.claimed_ = static_cast<int64_t>(source.capture_->get(cv::CAP_PROP_FRAME_COUNT));
   }
+  if (!source.capture_) source.claimed_ = static_cast<int64_t>(source.images_.size());
   source.first_ = source.decode_next();
   if (!source.first_) fail(path, "it has no frames");
   source.size_ = source.first_->size();
@@ -170,7 +172,8 @@ cv::Mat FrameSource::checked(cv::Mat frame, int64_t index) {
   if (frame.channels() == 4) cv::cvtColor(frame, frame, cv::COLOR_BGRA2BGR);
   if (!size_.empty() && frame.size() != size_) {
     throw Error(ErrorCode::kImageRead,
-                "cannot read frames from '" + path_ + "': " + frame_name(index) + " is " +
+                "cannot read frames from '" + path_ + "': " + (capture_ ? "" : "'") +
+                    frame_name(index) + (capture_ ? "" : "'") + " is " +
                     std::to_string(frame.cols) + "x" + std::to_string(frame.rows) +
                     " but the clip's first frame is " + std::to_string(size_.width) + "x" +
                     std::to_string(size_.height));
@@ -190,11 +193,27 @@ std::optional<cv::Mat> FrameSource::next() {
   return frame;
 }
 
+int64_t FrameSource::count_frames(const StopRequested& stop) const {
+  if (!capture_) return static_cast<int64_t>(images_.size());
+  cv::VideoCapture counter;
+  int64_t frames = 0;
+  try {
+    if (!counter.open(path_, cv::CAP_FFMPEG)) fail(path_, "it cannot be opened again");
+    while (counter.grab()) {
+      ++frames;
+      if (frames % 16 == 0) stop_if_requested(stop, "counting the frames of '" + path_ + "'");
+    }
+  } catch (const cv::Exception&) {
+    // A decoder that fails ends the clip there, as `next` ends it.
+  }
+  return frames;
+}
+
 std::string FrameSource::frame_name(int64_t index) const {
   if (capture_ || index < 0 || static_cast<size_t>(index) >= images_.size()) {
-    return "'" + path_ + "' frame " + std::to_string(index + 1);
+    return path_ + " frame " + std::to_string(index + 1);
   }
-  return "'" + images_[static_cast<size_t>(index)] + "'";
+  return images_[static_cast<size_t>(index)];
 }
 
 }  // namespace nst

@@ -55,14 +55,9 @@ class BadInputs : public testing::Test {
     EXPECT_TRUE(result.exit_code == 1 || result.exit_code == 2)
         << "exit " << result.exit_code << ":\n"
         << result.output;
-    bool named = false;
-    std::istringstream lines(result.output);
-    for (std::string line; std::getline(lines, line);) {
-      named =
-          named || (line.find(path) != std::string::npos && line.find(reason) != std::string::npos);
-    }
-    EXPECT_TRUE(named) << "no line names '" << path << "' and '" << reason << "':\n"
-                       << result.output;
+    EXPECT_TRUE(test::has_line_with(result.output, path, reason))
+        << "no line names '" << path << "' and '" << reason << "':\n"
+        << result.output;
     for (const auto& noise : kNoise) {
       EXPECT_EQ(result.output.find(noise), std::string::npos) << noise << " in:\n" << result.output;
     }

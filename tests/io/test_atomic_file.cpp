@@ -92,5 +92,41 @@ TEST(AtomicFile, RemovesOnlyTheTemporaryFilesOfDeadProcesses) {
   EXPECT_TRUE(remove_stale_temporary_files(dir.file("missing")).empty());
 }
 
+// A staged file keeps the target's extension (an encoder picks its container by it), is moved
+// into place only when committed, and is gone otherwise, also when its process died.
+TEST(StagedFile, KeepsTheExtensionAndReplacesTheTargetOnlyWhenCommitted) {
+  test::TempDir dir;
+  const std::string target = dir.file("clip.mp4");
+  test::write_bytes(target, "old");
+  {
+    const StagedFile staged(target, ErrorCode::kImageWrite, "video");
+    EXPECT_EQ(staged.path().substr(staged.path().size() - 8), ".tmp.mp4") << staged.path();
+    test::write_bytes(staged.path(), "abandoned");
+  }
+  EXPECT_EQ(test::list_folder(dir.path()), std::vector<std::string>{"clip.mp4"});
+  EXPECT_EQ(test::read_bytes(target), "old");
+  {
+    StagedFile staged(target, ErrorCode::kImageWrite, "video");
+    test::write_bytes(staged.path(), "new");
+    staged.commit();
+  }
+  EXPECT_EQ(test::list_folder(dir.path()), std::vector<std::string>{"clip.mp4"});
+  EXPECT_EQ(test::read_bytes(target), "new");
+  const std::string dead = ".clip.mp4.nst-" + std::to_string(dead_pid()) + "-00ab.tmp.mp4";
+  test::write_bytes(dir.file(dead), "half");
+  EXPECT_EQ(remove_stale_temporary_files(dir.path().string()),
+            std::vector<std::string>{dir.file(dead)});
+  try {
+    const StagedFile staged(dir.file("missing/clip.mp4"), ErrorCode::kImageWrite, "video");
+    FAIL() << "expected an error";
+  } catch (const Error& error) {
+    EXPECT_NE(std::string(error.what())
+                  .find("cannot write video '" + dir.file("missing/clip.mp4") +
+                        "': cannot create a temporary file"),
+              std::string::npos)
+        << error.what();
+  }
+}
+
 }  // namespace
 }  // namespace nst

@@ -115,4 +115,14 @@ CommandResult run_command(const std::string& command) {
   return result;
 }
 
+bool has_line_with(const std::string& output, const std::string& first, const std::string& second) {
+  std::istringstream lines(output);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find(first) != std::string::npos && line.find(second) != std::string::npos) {
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace nst::test

@@ -61,4 +61,8 @@ struct CommandResult {
 /// Runs `command` with /bin/sh, stderr merged into stdout.
 CommandResult run_command(const std::string& command);
 
+/// Whether one line of `output` holds both `first` and `second`: an error that names its file
+/// and its reason together.
+bool has_line_with(const std::string& output, const std::string& first, const std::string& second);
+
 }  // namespace nst::test

@@ -9,6 +9,7 @@
 #include "nst/cli/option_info.h"
 #include "nst/engine/options.h"
 #include "nst/engine/settings.h"
+#include "nst/video/clip_painter.h"
 
 namespace nst::cli {
 
@@ -41,6 +42,10 @@ struct CliOptions {
   bool quiet = false;
   bool verbose = false;
   std::vector<double> blend;  // weights: all styles blended into one
+  // A clip (see clip_run.h).
+  ClipOptions clip;
+  std::string frames;  // "A:B", from 1, inclusive
+  double fps = 0;      // of a video made from images; 0: 25
 
   /// The algorithm settings given on the command line, by their index in `nst::settings()`;
   /// those not given keep the preset's value.

@@ -26,6 +26,35 @@ int write_all(int fd, const void* data, size_t size) noexcept;
 /// folder exists and accepts new files. Throws `nst::Error(code, "cannot write <what> ...")`.
 void check_writable(const std::string& path, ErrorCode code, const std::string& what);
 
+/// A file made under a temporary name next to `target` and moved into place only when
+/// `commit` says it is complete, for writers that must open and name the file themselves (a
+/// video encoder picks its container by the name's extension): ".<name>.nst-<pid>-<random>.tmp"
+/// followed by `target`'s extension. It is removed on destruction unless committed, by
+/// `remove_pending_temporary_file` if a signal ends the process, and by a later run's
+/// `remove_stale_temporary_files` if the process is killed.
+class StagedFile {
+ public:
+  /// Creates the empty temporary file. Throws `nst::Error(code, "cannot write <what> '<target>':
+  /// ...")` when it cannot.
+  StagedFile(const std::string& target, ErrorCode code, const std::string& what);
+  ~StagedFile();
+  StagedFile(const StagedFile&) = delete;
+  StagedFile& operator=(const StagedFile&) = delete;
+
+  /// The temporary file's path, for the writer.
+  const std::string& path() const { return temporary_; }
+  /// Flushes the written file to disk and renames it over the target. Throws `nst::Error`.
+  void commit();
+
+ private:
+  std::string target_;
+  std::string temporary_;
+  ErrorCode code_;
+  std::string what_;
+  bool committed_ = false;
+  int slot_ = -1;  // its entry among the paths a signal handler removes
+};
+
 /// Removes the temporary files of the writes in progress, if any. Async-signal-safe: for a
 /// signal handler that ends the process in the middle of a write.
 void remove_pending_temporary_file() noexcept;

@@ -1,10 +1,12 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "nst/batch/runner.h"
 #include "nst/engine/options.h"
+#include "nst/video/clip_painter.h"
 
 namespace nst {
 
@@ -25,6 +27,7 @@ struct RunInfo {
   std::string status;      ///< "done", "failed" (some jobs), "error" (nothing ran), "interrupted"
   std::string error;       ///< what stopped the run, for "error"
   int exit_code = 0;
+  std::optional<ClipSummary> clip;  ///< a clip's run: the clip, each job one of its frames
 };
 
 /// The run as one JSON document: the run's fields, the effective options, and one entry per

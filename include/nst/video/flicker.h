@@ -26,6 +26,15 @@ class WarpingError {
   /// Both must keep one size over the clip.
   void add(const cv::Mat& input, const cv::Mat& output);
 
+  /// Adds the next painting with the flow from the previous input frame to this one and that
+  /// flow's consistency (`flow_consistency`) computed by the caller, who may share them between
+  /// several measures of one clip (its input's and its painting's).
+  void add(const cv::Mat& output, const cv::Mat& forward_flow, const cv::Mat& mask);
+
+  /// Takes `output` as the previous painting without counting a pair: a clip's first frame
+  /// for the form of `add` above.
+  void restart(const cv::Mat& output);
+
   /// The mean over the pairs counted so far; 0 before the first pair.
   double value() const { return pairs_ > 0 ? sum_ / static_cast<double>(pairs_) : 0.0; }
 

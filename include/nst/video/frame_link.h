@@ -12,6 +12,7 @@ namespace nst {
 /// How frame i of a clip follows frame i − 1, from the content frames (Ruder et al. 2016).
 struct FrameLink {
   cv::Mat backward_flow;  ///< from frame i to i − 1: where each of i's pixels was (CV_32FC2)
+  cv::Mat forward_flow;   ///< from frame i − 1 to i, which the consistency is checked against
   cv::Mat consistency;    ///< where that flow holds, on frame i's grid (CV_32FC1, 0 or 1)
   double reliable = 0;    ///< the share of frame i's pixels where it holds; near 0 at a cut
 };

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "nst/engine/stop.h"
+
 namespace cv {
 class VideoCapture;
 }
@@ -39,8 +41,14 @@ class FrameSource {
   cv::Size size() const { return size_; }
   /// Whether the frames come from a video file.
   bool is_video() const { return capture_ != nullptr; }
-  /// The name of frame `index` (0-based) for messages: "clip.mp4 frame 12" or the image's path.
+  /// The name of frame `index` (0-based) for messages: "clip.mp4 frame 13" or the image's path.
   std::string frame_name(int64_t index) const;
+  /// How many frames the clip has: for images, the files; for a video, what a pass of the
+  /// decoder over the whole file finds (asking `stop` between frames), which may be fewer than
+  /// `claimed_frames` for a truncated file. Leaves this source where it is.
+  int64_t count_frames(const StopRequested& stop = {}) const;
+  /// The frame count a video's container claims (not to be trusted), or the files' count.
+  int64_t claimed_frames() const { return claimed_; }
   /// Frames returned by `next` so far.
   int64_t frames_read() const { return read_; }
 
@@ -57,6 +65,7 @@ class FrameSource {
   cv::Size size_;
   int64_t read_ = 0;
   int64_t decoded_ = 0;
+  int64_t claimed_ = 0;
 };
 
 /// Whether `path` names a printf pattern of numbered frames (one `%d`, `%05d`, ...).
