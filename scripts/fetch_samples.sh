@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Puts sample photos, paintings and clips (vtest.avi, tree.avi) from Debian's opencv-doc package into samples/ (or $1).
+# Puts sample photos, paintings and clips (vtest.avi, tree.avi, Megamind.avi) from Debian's opencv-doc package into samples/ (or $1).
 # They are not part of nst's sources and are not committed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target=${1:-samples}
 images=(starry_night.jpg fruits.jpg building.jpg baboon.jpg butterfly.jpg home.jpg orange.jpg
-  apple.jpg messi5.jpg vtest.avi tree.avi)
-if [ -f "$target/starry_night.jpg" ] && [ -f "$target/tree.avi" ]; then
+  apple.jpg messi5.jpg vtest.avi tree.avi Megamind.avi)
+if [ -f "$target/starry_night.jpg" ] && [ -f "$target/Megamind.avi" ]; then
   exit 0
 fi
 work=$(mktemp -d)

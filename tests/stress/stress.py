@@ -281,7 +281,10 @@ def resume(nst, model, work):
     rng = random.Random(seed)
     print(f"resume: random seed {seed} (set NST_STRESS_SEED to repeat)")
     signals = [signal.SIGINT, signal.SIGTERM, signal.SIGKILL]
-    for round_number in range(1, 21):
+    # Twelve rounds: each signal about four times at random points of the batch; more with
+    # NST_STRESS_ROUNDS for a longer soak.
+    rounds = int(os.environ.get("NST_STRESS_ROUNDS", "12"))
+    for round_number in range(1, rounds + 1):
         signum = rng.choice(signals)
         delay = rng.uniform(0.05, 3.0)
         if os.path.exists(report):
