@@ -158,6 +158,28 @@ bool prepare_store(const FrameStore& store, const std::string& key, const CliOpt
   return same_clip && !existing.empty();
 }
 
+// Removes the store's folder (a video's) or state (a pattern's) when the run ends without a
+// frame in it, as one refused for its model or style does: nothing is left behind then.
+class StoreCleanup {
+ public:
+  StoreCleanup(const FrameStore& store, const ClipOptions& clip) : store_(store), clip_(clip) {}
+  ~StoreCleanup() {
+    if (!existing_frames(store_, clip_).empty()) return;
+    std::error_code error;
+    if (store_.folder.empty()) {
+      fs::remove(store_.state, error);
+    } else {
+      fs::remove_all(store_.folder, error);
+    }
+  }
+  StoreCleanup(const StoreCleanup&) = delete;
+  StoreCleanup& operator=(const StoreCleanup&) = delete;
+
+ private:
+  const FrameStore& store_;
+  const ClipOptions& clip_;
+};
+
 // Shows the clip's progress through the batch display: each frame painted is a job.
 class FrameEvents : public ClipListener {
  public:
@@ -327,6 +349,7 @@ int run_clip(const CliOptions& cli, const StyleTransferOptions& options, StopDea
   }
   const FrameStore store = frame_store(cli.output);
   const bool resuming = prepare_store(store, clip_key(cli, options, clip), cli, clip);
+  const StoreCleanup cleanup(store, clip);
 
   const auto extractor = load_run_model(cli, info, deadline, results, executable, stop);
   const int64_t memory_limit = info.batch.memory_limit_bytes;

@@ -39,14 +39,17 @@ class ClipCli : public testing::Test {
   std::string in(const std::string& name) const { return (in_ / name).string(); }
   std::string out(const std::string& name) const { return (out_ / name).string(); }
 
+  // Paints `content` into `output` at 48 px, 3 steps and 2 for later frames, with the test
+  // model unless `extra` names another.
   test::CommandResult paint(const std::string& content, const std::string& output,
                             const std::string& extra = "", const std::string& style = "") const {
-    return test::run_command(shell_quote(NST_BINARY) + " -c " + shell_quote(content) + " -s " +
-                             shell_quote(style.empty() ? style_ : style) + " -o " +
-                             shell_quote(output) +
-                             " --size 48 --iterations 3 --frame-iterations 2 --progress plain "
-                             "--model " +
-                             shell_quote(NST_TEST_MODEL) + " " + extra);
+    const std::string model = extra.find("--model") == std::string::npos
+                                  ? " --model " + shell_quote(NST_TEST_MODEL)
+                                  : std::string();
+    return test::run_command(
+        shell_quote(NST_BINARY) + " -c " + shell_quote(content) + " -s " +
+        shell_quote(style.empty() ? style_ : style) + " -o " + shell_quote(output) +
+        " --size 48 --iterations 3 --frame-iterations 2 --progress plain" + model + " " + extra);
   }
 
   // Exit 1, a line naming `path` and `reason`, nothing in the output folder.
@@ -168,6 +171,12 @@ TEST_F(ClipCli, RefusesBadClipsStylesAndOutputs) {
   expect_refused(paint(clip_, out("a.mp4"), "--fps 12"), clip_,
                  "--fps is for clips read from images");
   expect_refused(paint(style_, out("a.png"), "--frames 1:2"), "--frames", "is for clips");
+  // A model that is not one: nothing is left where the frames would have gone.
+  test::write_bytes(in("bad.pt"), "not a model");
+  expect_refused(paint(clip_, out("a.mp4"), "--model " + shell_quote(in("bad.pt"))), in("bad.pt"),
+                 "");
+  expect_refused(paint(clip_, out("p_%02d.png"), "--model " + shell_quote(in("bad.pt"))),
+                 in("bad.pt"), "");
   // A gap in the numbering, frames of two sizes.
   fs::remove(frames_ / "f003.png");
   expect_refused(paint((frames_ / "f%03d.png").string(), out("a.mp4")),
