@@ -41,12 +41,6 @@ bool is_clip_output(const std::string& output) {
   return has_video_extension(output) || is_frame_pattern(output);
 }
 
-std::string printf_frame(const std::string& pattern, int64_t number) {
-  std::vector<char> text(pattern.size() + 32);
-  std::snprintf(text.data(), text.size(), pattern.c_str(), static_cast<long long>(number));
-  return text.data();
-}
-
 // --frames "A:B", "A:" or ":B" (from 1, inclusive) into the options.
 void parse_frame_range(const std::string& text, ClipOptions& clip) {
   if (text.empty()) return;
@@ -115,7 +109,7 @@ std::vector<std::string> existing_frames(const FrameStore& store, const ClipOpti
   std::vector<std::string> found;
   std::error_code error;
   for (int64_t number = clip.first; number <= clip.last; ++number) {
-    const std::string path = printf_frame(store.pattern, number);
+    const std::string path = numbered_frame(store.pattern, number);
     if (fs::exists(path, error)) found.push_back(path);
   }
   return found;
@@ -140,7 +134,7 @@ bool prepare_store(const FrameStore& store, const std::string& key, const CliOpt
   for (const auto& path : remove_stale_temporary_files(folder.string())) {
     spdlog::info("removed '{}': a temporary file of an earlier run that was killed", path);
   }
-  check_output_path(printf_frame(store.pattern, clip.first));
+  check_output_path(numbered_frame(store.pattern, clip.first));
   const bool same_clip = read_state_key(store.state) == key;
   const auto existing = existing_frames(store, clip);
   if (!same_clip && !existing.empty()) {
@@ -192,7 +186,7 @@ class FrameEvents : public ClipListener {
     job_.index = static_cast<size_t>(position - 1);
     job_.content = source_.frame_name(number - 1);
     job_.style = style_;
-    job_.output = printf_frame(store_.pattern, number);
+    job_.output = numbered_frame(store_.pattern, number);
     position_ = position;
     total_ = total;
     started_ = false;
@@ -376,7 +370,7 @@ int run_clip(const CliOptions& cli, const StyleTransferOptions& options, StopDea
   deadline.set_phase("painting the clip");
   ClipSummary summary = paint_clip(
       source, {first, first_targets, later, later_style}, clip,
-      [&store](int64_t number) { return printf_frame(store.pattern, number); }, events, stop);
+      [&store](int64_t number) { return numbered_frame(store.pattern, number); }, events, stop);
   summary.input = input;
   summary.output = cli.output;
   summary.fps = fps;

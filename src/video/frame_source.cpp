@@ -40,12 +40,6 @@ std::optional<Pattern> parse_pattern(const std::string& path) {
   return pattern;
 }
 
-std::string numbered(const std::string& pattern, int64_t number) {
-  std::vector<char> text(pattern.size() + 32);
-  std::snprintf(text.data(), text.size(), pattern.c_str(), static_cast<long long>(number));
-  return text.data();
-}
-
 bool has_image_extension(const fs::path& path) {
   static const std::vector<std::string> extensions = {".png",  ".jpg",  ".jpeg", ".bmp", ".tif",
                                                       ".tiff", ".webp", ".ppm",  ".pgm", ".exr"};
@@ -56,6 +50,12 @@ bool has_image_extension(const fs::path& path) {
 }
 
 }  // namespace
+
+std::string numbered_frame(const std::string& pattern, int64_t number) {
+  std::vector<char> text(pattern.size() + 32);
+  std::snprintf(text.data(), text.size(), pattern.c_str(), static_cast<long long>(number));
+  return text.data();
+}
 
 bool is_frame_pattern(const std::string& path) {
   return parse_pattern(path).has_value();
@@ -86,7 +86,7 @@ std::vector<std::string> numbered_frames(const std::string& pattern_path) {
       continue;
     }
     const int64_t number = std::stoll(digits);
-    if (fs::path(numbered(pattern_path, number)).filename() != name) continue;
+    if (fs::path(numbered_frame(pattern_path, number)).filename() != name) continue;
     found.emplace(number, (pattern->folder / name).string());
   }
   if (error) fail(pattern_path, "cannot list its folder: " + error.message());
@@ -95,8 +95,8 @@ std::vector<std::string> numbered_frames(const std::string& pattern_path) {
   int64_t expected = found.begin()->first;
   for (const auto& [number, file] : found) {
     if (number != expected) {
-      fail(pattern_path, "frame '" + numbered(pattern_path, expected) + "' is missing, between '" +
-                             files.back() + "' and '" + file + "'");
+      fail(pattern_path, "frame '" + numbered_frame(pattern_path, expected) +
+                             "' is missing, between '" + files.back() + "' and '" + file + "'");
     }
     files.push_back(file);
     ++expected;

@@ -71,6 +71,10 @@ class FrameSource {
 /// Whether `path` names a printf pattern of numbered frames (one `%d`, `%05d`, ...).
 bool is_frame_pattern(const std::string& path);
 
+/// The file a frame pattern (`is_frame_pattern`) names for frame `number`: `out/%05d.png`, 12 →
+/// `out/00012.png`.
+std::string numbered_frame(const std::string& pattern, int64_t number);
+
 /// The files a frame pattern names that exist, in order of their numbers, which must follow each
 /// other without a gap. Throws `nst::Error(kImageRead)` naming the first missing file, or the
 /// pattern when none exists.
