@@ -39,8 +39,9 @@ gpu=$("$python" -c 'import torch; print(int(torch.cuda.is_available()))')
 # PyTorch's LibTorch where its package has one (pip's wheels do); else the system's (Debian's
 # python3-torch ships none, its libtorch-dev is found by CMake without help).
 prefix=$("$python" -c 'import torch, os; p = torch.utils.cmake_prefix_path; print(p if os.path.isdir(os.path.join(p, "Torch")) else "")')
+# Each test case a CTest test of its own, so that CTest lists the ones that skip.
 cmake_args=(-DCMAKE_BUILD_TYPE=Release -DNST_ENGINE_ONLY=ON -DNST_TCMALLOC=OFF
-  -DNST_PYTHON="$python")
+  -DNST_TESTS_PER_PROGRAM=OFF -DNST_PYTHON="$python")
 if [ -n "$prefix" ]; then
   echo "== LibTorch: PyTorch's own, $prefix"
   cmake_args+=(-DCMAKE_PREFIX_PATH="$prefix")

@@ -63,15 +63,14 @@ require_built() {
 # and UndefinedBehaviorSanitizer at -O1 with line tables (readable reports, and the quickest
 # build that still runs the tests at a usable speed). With clang it is also the fuzzing build
 # (NST_FUZZ: coverage instrumentation and the libFuzzer targets), so that one build serves both
-# scripts/test_sanitizers.sh and scripts/fuzz.sh. Each test program runs all its cases in one
-# process (NST_TESTS_PER_PROGRAM), which saves the sanitized LibTorch's start-up per case; the
-# test programs' own code is built at -O0 and the libraries as unity builds (CMake compiles a
+# scripts/test_sanitizers.sh and scripts/fuzz.sh. As in the release build, each test program
+# (or shard of a long one) runs its cases in one process; the test programs' own code is built at -O0 and the libraries as unity builds (CMake compiles a
 # few sources as one, parsing LibTorch's headers once for them), which saves a third of the
 # build. The release build's random test model is reused when there is one.
 configure_sanitizer_build() {
   local build_dir=$1
   local args=(-DCMAKE_BUILD_TYPE=None -DCMAKE_CXX_FLAGS="-O1 -g1" -DNST_BUILD_BENCHMARKS=OFF
-    -DNST_TESTS_PER_PROGRAM=ON -DNST_TEST_COMPILE_OPTIONS=-O0 -DCMAKE_UNITY_BUILD=ON)
+    -DNST_TEST_COMPILE_OPTIONS=-O0 -DCMAKE_UNITY_BUILD=ON)
   if [ -f "$build_dir/CMakeCache.txt" ]; then
     return 0
   fi

@@ -6,8 +6,9 @@
 # without fuzzers. Findings in our code fail the run; the suppressions in scripts/sanitizer/
 # cover only LibTorch and OpenCV internals.
 #
-# Each test program is one CTest test there, running all its cases in one process (the sanitized
-# LibTorch starts slowly); GoogleTest's GTEST_FILTER leaves cases out, CTest's -E whole tests:
+# Each test program (or shard of a long one) is one CTest test, running its cases in one process
+# (the sanitized LibTorch starts slowly); GoogleTest's GTEST_FILTER leaves cases out, CTest's -E
+# whole tests:
 #
 #   scripts/test_sanitizers.sh [CTEST ARGUMENTS...]
 #   GTEST_FILTER=-Cli.SameSeedGivesTheSameBytes scripts/test_sanitizers.sh -E 'scripts\.'
