@@ -147,7 +147,9 @@ AudioOutcome copy_audio(const std::string& video, const std::string& source, dou
                                             "-c:v",
                                             "copy"};
       if (copy) arguments.insert(arguments.end(), {"-c:a", "copy"});
-      arguments.insert(arguments.end(), {"-shortest", staged.path()});
+      // No -shortest: it ends the video with a sound shorter than the painted range (a clip's
+      // sound that starts late or ends early), and every painted frame must stay.
+      arguments.push_back(staged.path());
       const ProgramRun run = run_program(ffmpeg, arguments);
       if (run.exit_code == 0) {
         staged.commit();

@@ -161,7 +161,9 @@ ClipSummary paint_clip(FrameSource& source, const ClipEngines& engines, const Cl
       painting = tensor_to_bgr8(result.image);
       save_image(record.path, bgr_to_tensor(painting));
     }
-    if (link) {
+    // The flicker is measured within a scene: across a cut, where the flow holds on too few
+    // pixels to link the frames, neither the input nor a painting has anything to keep.
+    if (link && link->reliable >= options.cut_threshold) {
       const cv::Mat mask = flow_consistency(link->forward_flow, link->backward_flow);
       input_flicker.add(content, link->forward_flow, mask);
       output_flicker.add(painting, link->forward_flow, mask);

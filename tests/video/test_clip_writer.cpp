@@ -174,6 +174,18 @@ TEST(CopyAudio, CopiesTheSoundOfThePaintedPartOrSaysWhyNot) {
       test::shell_quote(video));
   EXPECT_NE(probe.output.find("audio"), std::string::npos) << probe.output;
   EXPECT_EQ(read_all(video).size(), files.size());
+
+  // A sound shorter than the painted range (it ends after 0.3 s of the 1 s painted) keeps
+  // every painted frame.
+  write_video(video, files, 10.0);
+  const std::string short_sound = dir.file("short_sound.mkv");
+  const auto made_short = test::run_command(
+      "ffmpeg -v error -nostdin -f lavfi -i testsrc=size=64x48:rate=10:duration=2 -f lavfi -i "
+      "sine=frequency=440:duration=0.3 -c:v ffv1 -c:a flac " +
+      test::shell_quote(short_sound));
+  ASSERT_EQ(made_short.exit_code, 0) << made_short.output;
+  EXPECT_TRUE(copy_audio(video, short_sound, 0, 1.0).copied);
+  EXPECT_EQ(read_all(video).size(), files.size());
   for (const auto& name : test::list_folder(dir.path())) {
     EXPECT_EQ(name.find(".tmp"), std::string::npos) << name;
   }
