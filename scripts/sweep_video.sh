@@ -14,7 +14,7 @@
 #
 # NST_SWEEP_ARGS go to every run, the baseline included (e.g. "--iterations 100" for a cheaper
 # first frame when only the later frames' settings are compared). NST_SWEEP_KEEP=DIR keeps the
-# reports there.
+# reports there, and a later sweep with the same folder paints only the runs not finished there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/common.sh
@@ -38,6 +38,11 @@ else
   work=$(mktemp -d)
   trap 'rm -rf "$work"' EXIT
 fi
+
+# Whether the run whose report is $1 was painted to its end (a stopped run's report says so).
+finished() {
+  [ -f "$1" ] && "$python" -c 'import json, sys; sys.exit(json.load(open(sys.argv[1]))["clip"]["stopped"])' "$1"
+}
 
 # Prints one table row from the baseline's report ($1) and a run's ($2).
 row() {
@@ -83,12 +88,12 @@ for model in $models; do
           --frames "1:$frames" --model "$model" --progress none --report "$1.json" \
           --quiet $common "${@:2}"
       }
-      [ -f "${stem}_alone.json" ] || paint "${stem}_alone" --temporal-weight 0
+      finished "${stem}_alone.json" || paint "${stem}_alone" --temporal-weight 0
       for entry in "${config_list[@]}"; do
         label=${entry%%=*}
         read -r -a args <<<"${entry#*=}"
         tag=$(echo "$label" | tr -c 'a-zA-Z0-9\n' '_')
-        [ -f "${stem}_$tag.json" ] || paint "${stem}_$tag" "${args[@]}"
+        finished "${stem}_$tag.json" || paint "${stem}_$tag" "${args[@]}"
         row "${stem}_alone.json" "${stem}_$tag.json" "$model_name" "$label"
       done
     done

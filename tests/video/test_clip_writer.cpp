@@ -135,6 +135,17 @@ TEST(CheckVideoOutput, NamesTheFileAndTheProblem) {
   EXPECT_EQ(test::list_folder(dir.path()), std::vector<std::string>{"file"});
 }
 
+// A 2 s clip of 64 × 48 at 10 frames a second with a tone of `tone_seconds` from its start,
+// made by the ffmpeg program.
+bool write_clip_with_tone(const std::string& path, double tone_seconds) {
+  const auto made = test::run_command(
+      "ffmpeg -v error -nostdin -f lavfi -i testsrc=size=64x48:rate=10:duration=2 -f lavfi -i "
+      "sine=frequency=440:duration=" +
+      std::to_string(tone_seconds) + " -c:v ffv1 -c:a flac " + test::shell_quote(path));
+  if (made.exit_code != 0) ADD_FAILURE() << made.output;
+  return made.exit_code == 0;
+}
+
 // The sound: a clip with a tone, its first half painted, gets that half of the tone back.
 TEST(CopyAudio, CopiesTheSoundOfThePaintedPartOrSaysWhyNot) {
   test::TempDir dir;
@@ -162,11 +173,7 @@ TEST(CopyAudio, CopiesTheSoundOfThePaintedPartOrSaysWhyNot) {
   EXPECT_NE(none.note.find("has no sound"), std::string::npos) << none.note;
 
   const std::string source = dir.file("source.mkv");
-  const auto made = test::run_command(
-      "ffmpeg -v error -nostdin -f lavfi -i testsrc=size=64x48:rate=10:duration=2 -f lavfi -i "
-      "sine=frequency=440:duration=2 -c:v ffv1 -c:a flac " +
-      test::shell_quote(source));
-  ASSERT_EQ(made.exit_code, 0) << made.output;
+  ASSERT_TRUE(write_clip_with_tone(source, 2.0));
   const AudioOutcome copied = copy_audio(video, source, 0.5, 1.0);
   EXPECT_TRUE(copied.copied) << copied.note;
   const auto probe = test::run_command(
@@ -179,11 +186,7 @@ TEST(CopyAudio, CopiesTheSoundOfThePaintedPartOrSaysWhyNot) {
   // every painted frame.
   write_video(video, files, 10.0);
   const std::string short_sound = dir.file("short_sound.mkv");
-  const auto made_short = test::run_command(
-      "ffmpeg -v error -nostdin -f lavfi -i testsrc=size=64x48:rate=10:duration=2 -f lavfi -i "
-      "sine=frequency=440:duration=0.3 -c:v ffv1 -c:a flac " +
-      test::shell_quote(short_sound));
-  ASSERT_EQ(made_short.exit_code, 0) << made_short.output;
+  ASSERT_TRUE(write_clip_with_tone(short_sound, 0.3));
   EXPECT_TRUE(copy_audio(video, short_sound, 0, 1.0).copied);
   EXPECT_EQ(read_all(video).size(), files.size());
   for (const auto& name : test::list_folder(dir.path())) {
