@@ -110,9 +110,10 @@ ClipSummary paint_clip(FrameSource& source, const ClipEngines& engines, const Cl
       record.flow_seconds = seconds_since(flow_start);
       record.reliable = link->reliable;
     }
-    record.chain_start =
-        !link || options.temporal_weight <= 0 || link->reliable < options.cut_threshold;
-    if (link && record.chain_start && options.temporal_weight > 0) ++summary.cuts;
+    // A frame whose flow from the one before holds on too few pixels follows a cut.
+    const bool same_scene = link && link->reliable >= options.cut_threshold;
+    record.chain_start = !same_scene || options.temporal_weight <= 0;
+    if (link && !same_scene && options.temporal_weight > 0) ++summary.cuts;
 
     cv::Mat painting;
     if (resuming) {
@@ -161,9 +162,9 @@ ClipSummary paint_clip(FrameSource& source, const ClipEngines& engines, const Cl
       painting = tensor_to_bgr8(result.image);
       save_image(record.path, bgr_to_tensor(painting));
     }
-    // The flicker is measured within a scene: across a cut, where the flow holds on too few
-    // pixels to link the frames, neither the input nor a painting has anything to keep.
-    if (link && link->reliable >= options.cut_threshold) {
+    // The flicker is measured within a scene: across a cut neither the input nor a painting
+    // has anything to keep.
+    if (same_scene) {
       const cv::Mat mask = flow_consistency(link->forward_flow, link->backward_flow);
       input_flicker.add(content, link->forward_flow, mask);
       output_flicker.add(painting, link->forward_flow, mask);
