@@ -3,7 +3,9 @@
 # at NST_BENCH_SIZE px on the long side, painted in the style of starry_night.jpg twice: one by
 # one (--temporal-weight 0, every frame a still) and with the temporal loss (the defaults, or
 # NST_BENCH_ARGS). The table gives the flicker E_warp (Lai et al. 2018, flow and mask from the
-# input frames) of the input itself (the floor), of each painting and their ratios; the first
+# input frames) of the input itself (the floor), of each painting and their ratios, and of the
+# temporal run's paintings carried unchanged along the flow to the next frame (what a painting
+# that followed the flow exactly would score: the bound its texture sets); the first
 # frame's seconds and the mean of the later ones (flow included) and that ratio; the flow's
 # mean seconds a frame; and the process's peak resident memory after the second frame and
 # after the last (flat over the clip: no growth with the number of frames).
@@ -44,9 +46,9 @@ import json, os, sys
 
 work, clips = sys.argv[1], sys.argv[2:]
 print("| clip | size | E_warp input | one by one | temporal | temporal / one by one "
-      "| temporal / input | first frame s | later frame s | later / first | flow s "
-      "| peak RSS frame 2 / last (MB) |")
-print("| --- " * 12 + "|")
+      "| temporal / input | carried | carried / input | first frame s | later frame s "
+      "| later / first | flow s | peak RSS frame 2 / last (MB) |")
+print("| --- " * 14 + "|")
 for clip in clips:
     name = os.path.splitext(os.path.basename(clip))[0]
     alone = json.load(open(os.path.join(work, name + "_alone.json")))
@@ -58,9 +60,11 @@ for clip in clips:
     peaks = [j["peak_memory_bytes"] / 1e6 for j in temporal["jobs"]]
     first_s, later_s = t["first_frame_seconds"], t["later_frame_seconds"] or 0
     size = "%dx%d" % (t["painted_size"]["width"], t["painted_size"]["height"])
-    print("| %s | %s | %.5f | %.5f | %.5f | %.2f | %.2f | %.1f | %.1f | %.2f | %.3f | %.0f / %.0f |"
+    carried = t["warping_error"]["carried"]
+    print("| %s | %s | %.5f | %.5f | %.5f | %.2f | %.2f | %.5f | %.2f | %.1f | %.1f | %.2f | %.3f "
+          "| %.0f / %.0f |"
           % (name, size, floor, a["warping_error"]["output"], t["warping_error"]["output"],
              t["warping_error"]["output"] / a["warping_error"]["output"],
-             t["warping_error"]["output"] / floor, first_s, later_s, later_s / first_s, flow,
-             peaks[min(1, len(peaks) - 1)], peaks[-1]))
+             t["warping_error"]["output"] / floor, carried, carried / floor, first_s, later_s,
+             later_s / first_s, flow, peaks[min(1, len(peaks) - 1)], peaks[-1]))
 EOF

@@ -385,9 +385,11 @@ int run_clip(const CliOptions& cli, const StyleTransferOptions& options, StopDea
         done, clip.last, store.pattern, done + 1);
     return exit_code_of(results);
   }
-  spdlog::info("flicker (E_warp): {:.5f} painted, {:.5f} in the input; {} scene cut{}",
-               summary.output_warping_error, summary.input_warping_error, summary.cuts,
-               summary.cuts == 1 ? "" : "s");
+  spdlog::info(
+      "flicker (E_warp): {:.5f} painted, {:.5f} in the input, {:.5f} for the paintings carried "
+      "unchanged along the flow; {} scene cut{}",
+      summary.output_warping_error, summary.input_warping_error, summary.carried_warping_error,
+      summary.cuts, summary.cuts == 1 ? "" : "s");
   if (video_out) {
     deadline.set_phase("writing the video");
     std::vector<std::string> files;

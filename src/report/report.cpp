@@ -157,6 +157,7 @@ json clip_json(const ClipSummary& clip) {
           {"warping_error",
            {{"input", clip.input_warping_error},
             {"output", clip.output_warping_error},
+            {"carried", clip.carried_warping_error},
             {"pairs", clip.measured_pairs}}},
           {"first_frame_seconds", first ? json(first->seconds) : json(nullptr)},
           {"later_frame_seconds",

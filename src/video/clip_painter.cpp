@@ -80,8 +80,10 @@ ClipSummary paint_clip(FrameSource& source, const ClipEngines& engines, const Cl
 
   WarpingError input_flicker(options.flow);
   WarpingError output_flicker(options.flow);
+  WarpingError carried_flicker(options.flow);
   cv::Mat previous_content;         // at the painted size, BGR 8-bit
-  torch::Tensor previous_painting;  // RGB 0..255, as written (8-bit values)
+  cv::Mat previous_written;         // the painting before, BGR 8-bit as written
+  torch::Tensor previous_painting;  // the same, RGB 0..255
   bool resuming = true;             // every frame so far was painted by an earlier run
   int64_t number = 0;
   while (true) {
@@ -168,11 +170,15 @@ ClipSummary paint_clip(FrameSource& source, const ClipEngines& engines, const Cl
       const cv::Mat mask = flow_consistency(link->forward_flow, link->backward_flow);
       input_flicker.add(content, link->forward_flow, mask);
       output_flicker.add(painting, link->forward_flow, mask);
+      carried_flicker.restart(previous_written);
+      carried_flicker.add(warp_by_flow(previous_written, link->backward_flow), link->forward_flow,
+                          mask);
     } else {
       input_flicker.restart(content);
       output_flicker.restart(painting);
     }
     previous_content = content;
+    previous_written = painting;
     previous_painting = bgr_to_tensor(painting);
     record.seconds = seconds_since(frame_start);
     summary.frames.push_back(record);
@@ -187,6 +193,7 @@ ClipSummary paint_clip(FrameSource& source, const ClipEngines& engines, const Cl
   }
   summary.input_warping_error = input_flicker.value();
   summary.output_warping_error = output_flicker.value();
+  summary.carried_warping_error = carried_flicker.value();
   summary.measured_pairs = output_flicker.pairs();
   return summary;
 }

@@ -110,6 +110,7 @@ TEST_F(ClipCli, PaintsAVideoIntoAVideoAndReportsTheClip) {
   EXPECT_EQ(clip["frames"][1]["iterations"], 2);
   EXPECT_EQ(clip["warping_error"]["pairs"], 4);
   EXPECT_GT(clip["warping_error"]["input"].get<double>(), 0.0);
+  EXPECT_GT(clip["warping_error"]["carried"].get<double>(), 0.0);
   EXPECT_GT(clip["later_frame_seconds"].get<double>(), 0.0);
 }
 

@@ -98,6 +98,7 @@ TEST(PaintClip, PaintsTheRangeAndRestartsTheChainAtACut) {
   EXPECT_LT(summary.frames[2].reliable, 0.4);  // the cut
   EXPECT_GT(summary.output_warping_error, 0.0);
   EXPECT_GT(summary.input_warping_error, 0.0);
+  EXPECT_GT(summary.carried_warping_error, 0.0);
   // Five frames, four pairs, of which the one across the cut is not measured.
   EXPECT_EQ(summary.measured_pairs, 3);
   EXPECT_FALSE(summary.stopped);

@@ -77,6 +77,12 @@ struct ClipSummary {
   /// within a scene (a pair across a cut, by `cut_threshold`, is not measured).
   double input_warping_error = 0;
   double output_warping_error = 0;
+  /// The same measure of each painting against itself carried unchanged along the flow to the
+  /// next frame (as the temporal target carries it): what a painting that followed the flow
+  /// exactly would score. Resampling at sub-pixel motion softens a fine texture, which the
+  /// measure counts, so the temporal method's flicker does not go far below this for the
+  /// texture it paints.
+  double carried_warping_error = 0;
   int64_t measured_pairs = 0;
   int64_t cuts = 0;      ///< chains started after the first
   bool stopped = false;  ///< the stop request ended the run before the last frame
