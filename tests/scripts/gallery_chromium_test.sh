@@ -32,19 +32,11 @@ shots=${NST_GALLERY_SCREENSHOT_DIR:-$work}
 mkdir -p "$shots"
 
 # Small PNGs from Python's standard library alone.
-"$python" - "$work" <<'PY'
-import os, struct, sys, zlib
+"$python" - "$work" "$(dirname "$0")" <<'PY'
+import os, sys
 
-def png(path, width, height, colour):
-    rows = b"".join(b"\0" + b"".join(bytes(colour(x, y)) for x in range(width))
-                    for y in range(height))
-    def chunk(kind, data):
-        return (struct.pack(">I", len(data)) + kind + data +
-                struct.pack(">I", zlib.crc32(kind + data) & 0xffffffff))
-    with open(path, "wb") as out:
-        out.write(b"\x89PNG\r\n\x1a\n" +
-                  chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)) +
-                  chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+sys.path.insert(0, sys.argv[2])
+from write_png import write_png as png
 
 root = sys.argv[1]
 for folder in ("contents", "styles"):
