@@ -26,6 +26,7 @@
 # cpack and python3, and the network to reach the Debian archive in the machine's apt sources.
 set -euo pipefail
 source_dir=$(cd "$(dirname "$0")/.." && pwd)
+source "$source_dir/scripts/common.sh"
 
 output=
 build_dir=build
@@ -54,10 +55,11 @@ die() {
 }
 
 [ "$(id -u)" -eq 0 ] || die "needs root: dpkg installs into the image's root and chroot runs there"
-for tool in mmdebstrap umoci cpack dpkg-deb python3 tar gzip; do
+for tool in mmdebstrap umoci cpack dpkg-deb tar gzip; do
   command -v "$tool" >/dev/null ||
-    die "$tool is missing (Debian: apt-get install mmdebstrap umoci cmake dpkg python3)"
+    die "$tool is missing (Debian: apt-get install mmdebstrap umoci cmake dpkg)"
 done
+python=$(find_python_with json)
 [ -f "$build_dir/CMakeCache.txt" ] || die "'$build_dir' is not a configured build folder"
 build_dir=$(realpath "$build_dir")
 output=${output:-$build_dir}
@@ -126,7 +128,13 @@ mkdir "$work/root"
 # pages (the image has no man), no translations: an image runs programs, it is not read. The
 # hooks' $1 is the root mmdebstrap makes.
 # shellcheck disable=SC2016
+# The machine's own downloaded packages are linked in (on the same file system) so that apt
+# fetches only what it lacks; dpkg skips its fsyncs, which took most of the time (an
+# interrupted build is started again, never resumed).
 mmdebstrap --variant=essential --mode=root --include="$dependencies" \
+  --setup-hook='mkdir -p "$1/var/cache/apt/archives"' \
+  --setup-hook='cp -l /var/cache/apt/archives/*.deb "$1/var/cache/apt/archives/" 2>/dev/null || true' \
+  --dpkgopt=force-unsafe-io \
   --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-include=/usr/share/doc/*/copyright' \
   --dpkgopt='path-include=/usr/share/doc/nst/*' \
   --dpkgopt='path-exclude=/usr/share/man/*' \
@@ -222,7 +230,7 @@ umoci gc --layout "$work/oci"
 step "writing $archive"
 # The index names the image for containerd and docker (io.containerd.image.name) and for
 # podman (the tag); manifest.json makes the same archive a docker-archive for older docker.
-python3 - "$work/oci" "$name" "$version" <<'EOF'
+"$python" - "$work/oci" "$name" "$version" <<'EOF'
 import json, os, sys
 
 layout, name, version = sys.argv[1:4]
@@ -249,7 +257,7 @@ tar -C "$work/oci" --create --file "$work/image.tar" --sort=name --numeric-owner
   oci-layout index.json manifest.json blobs
 mv "$work/image.tar" "$archive"
 
-python3 - "$work/oci" <<'EOF'
+"$python" - "$work/oci" <<'EOF'
 import json, os, sys
 
 layout = sys.argv[1]
