@@ -25,6 +25,7 @@
 # /usr/share/nst/models holding vgg19.pt. Needs root (dpkg and chroot), mmdebstrap, umoci,
 # cpack and python3, and the network to reach the Debian archive in the machine's apt sources.
 set -euo pipefail
+export LC_ALL=C  # one byte order for sort and comm, which compare the file listings
 source_dir=$(cd "$(dirname "$0")/.." && pwd)
 source "$source_dir/scripts/common.sh"
 
@@ -124,13 +125,12 @@ done
 
 step "making the runtime root with mmdebstrap: $dependencies"
 mkdir "$work/root"
-# No documentation but the copyright files and nst's own README (installed later), no manual
-# pages (the image has no man), no translations: an image runs programs, it is not read. The
-# hooks' $1 is the root mmdebstrap makes.
-# shellcheck disable=SC2016
 # The machine's own downloaded packages are linked in (on the same file system) so that apt
-# fetches only what it lacks; dpkg skips its fsyncs, which took most of the time (an
-# interrupted build is started again, never resumed).
+# fetches only what it lacks, and dpkg skips its fsyncs (an interrupted build starts again; it
+# is never resumed). No documentation but the copyright files and nst's own README (installed
+# later), no manual pages (the image has no man), no translations: an image runs programs, it
+# is not read. The hooks' $1 is the root mmdebstrap makes.
+# shellcheck disable=SC2016
 mmdebstrap --variant=essential --mode=root --include="$dependencies" \
   --setup-hook='mkdir -p "$1/var/cache/apt/archives"' \
   --setup-hook='cp -l /var/cache/apt/archives/*.deb "$1/var/cache/apt/archives/" 2>/dev/null || true' \
