@@ -81,10 +81,9 @@ ClipSummary paint_clip(FrameSource& source, const ClipEngines& engines, const Cl
   WarpingError input_flicker(options.flow);
   WarpingError output_flicker(options.flow);
   WarpingError carried_flicker(options.flow);
-  cv::Mat previous_content;         // at the painted size, BGR 8-bit
-  cv::Mat previous_written;         // the painting before, BGR 8-bit as written
-  torch::Tensor previous_painting;  // the same, RGB 0..255
-  bool resuming = true;             // every frame so far was painted by an earlier run
+  cv::Mat previous_content;  // at the painted size, BGR 8-bit
+  cv::Mat previous_written;  // the painting before, BGR 8-bit as written
+  bool resuming = true;      // every frame so far was painted by an earlier run
   int64_t number = 0;
   while (true) {
     if (options.last > 0 && number >= options.last) break;
@@ -148,7 +147,7 @@ ClipSummary paint_clip(FrameSource& source, const ClipEngines& engines, const Cl
         result = engines.first.run(content_rgb, engines.first_targets, progress);
       } else {
         const TemporalTarget temporal =
-            temporal_target(*link, previous_painting, options.temporal_weight);
+            temporal_target(*link, bgr_to_tensor(previous_written), options.temporal_weight);
         result = engines.later.run(content_rgb, engines.later_targets, progress, temporal.warped,
                                    {}, temporal);
       }
@@ -179,7 +178,6 @@ ClipSummary paint_clip(FrameSource& source, const ClipEngines& engines, const Cl
     }
     previous_content = content;
     previous_written = painting;
-    previous_painting = bgr_to_tensor(painting);
     record.seconds = seconds_since(frame_start);
     summary.frames.push_back(record);
     listener.frame_finished(record);
